@@ -1,0 +1,86 @@
+import { Chart } from 'cdk8s';
+import { Construct } from 'constructs';
+import type { EcrCredentialsConfig } from './config.js';
+import { AwsCredentialsSecretTemplate } from './constructs/aws-credentials-secret-template.js';
+import { EgressNetworkPolicy } from './constructs/egress-network-policy.js';
+import { InitialRefreshJob } from './constructs/initial-refresh-job.js';
+import { REFRESH_POD_LABELS } from './constructs/labels.js';
+import { RefreshCronJob } from './constructs/refresh-cron-job.js';
+import type { RefreshPodProps } from './constructs/refresh-pod-template.js';
+import { RefreshScriptConfigMap } from './constructs/refresh-script-config-map.js';
+import { UpdaterNamespace } from './constructs/updater-namespace.js';
+import { UpdaterRbac } from './constructs/updater-rbac.js';
+import { UpdaterServiceAccount } from './constructs/updater-service-account.js';
+
+export interface EcrCredentialsChartProps {
+  /** Validated settings. @default - required */
+  readonly config: EcrCredentialsConfig;
+  /** The refresh script's text. @default - required */
+  readonly script: string;
+}
+
+/**
+ * Everything `kubectl apply -f dist` installs. Construct ids are the bundle's file layout (see
+ * bundle.ts). No side effects: the entry point and the tests build the same chart.
+ */
+export class EcrCredentialsChart extends Chart {
+  constructor(scope: Construct, id: string, props: EcrCredentialsChartProps) {
+    // Namespaces are set per object: a chart namespace would be stamped on cluster-scoped ones too.
+    super(scope, id, { disableResourceNameHashes: true });
+    const { config, script } = props;
+    const namespace = new UpdaterNamespace(this, 'Namespace', { name: config.namespace }).name;
+    const serviceAccount = new UpdaterServiceAccount(this, 'ServiceAccount', {
+      namespace,
+      name: config.serviceAccount,
+    });
+    new UpdaterRbac(this, 'Rbac', {
+      name: config.serviceAccount,
+      serviceAccountNamespace: namespace,
+      serviceAccountName: serviceAccount.name,
+      secretName: config.secretName,
+    });
+    if (config.networkPolicy) {
+      new EgressNetworkPolicy(this, 'NetworkPolicy', {
+        namespace,
+        podLabels: REFRESH_POD_LABELS,
+        apiServerCidrs: config.apiServerCidr,
+        apiServerPort: config.apiServerPort,
+      });
+    }
+    const scriptConfigMap = new RefreshScriptConfigMap(this, 'RefreshScript', { namespace, script });
+    const pod: RefreshPodProps = {
+      image: config.image,
+      serviceAccountName: serviceAccount.name,
+      awsSecretName: config.awsSecretName,
+      scriptConfigMapName: scriptConfigMap.name,
+      pullSecretName: config.secretName,
+      registries: config.registry,
+      targetNamespaces: config.targetNamespaces,
+      excludeNamespaces: config.excludeNamespaces,
+      namespaceSelector: config.namespaceSelector,
+      adoptExistingSecrets: config.adoptExistingSecrets,
+      resources: config,
+    };
+    new RefreshCronJob(this, 'CronJob', { ...pod, namespace, schedule: config.schedule });
+    if (config.initialJob) {
+      new InitialRefreshJob(this, 'InitialJob', { ...pod, namespace, script });
+    }
+  }
+}
+
+export interface AwsCredentialsTemplateChartProps {
+  /** Validated settings. @default - required */
+  readonly config: EcrCredentialsConfig;
+}
+
+/** The credentials Secret template: a chart of its own so it can never end up in the applied set. */
+export class AwsCredentialsTemplateChart extends Chart {
+  constructor(scope: Construct, id: string, props: AwsCredentialsTemplateChartProps) {
+    super(scope, id, { disableResourceNameHashes: true });
+    new AwsCredentialsSecretTemplate(this, 'AwsCredentials', {
+      namespace: props.config.namespace,
+      name: props.config.awsSecretName,
+      region: props.config.region,
+    });
+  }
+}

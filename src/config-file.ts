@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { ConfigError, type ConfigFileOptions } from './config.js';
+import { OPTIONS, OPTION_NAMES, type OptionName } from './options.js';
+import { closest } from './suggest.js';
+
+const BY_FLAG = new Map(OPTION_NAMES.map((name) => [OPTIONS[name].flag, name]));
+
+function typeProblem(name: OptionName, value: unknown): string | undefined {
+  const { type } = OPTIONS[name];
+  const ok =
+    type === 'list'
+      ? typeof value === 'string' || (Array.isArray(value) && value.every((item) => typeof item === 'string'))
+      : typeof value === (type === 'number' ? 'number' : type);
+  if (ok) return undefined;
+  const expected = { list: 'a list of strings', string: 'a string', boolean: 'true or false', number: 'a number' }[
+    type
+  ];
+  return `"${OPTIONS[name].flag}" is ${JSON.stringify(value)}; it must be ${expected}`;
+}
+
+/**
+ * Reads a committed JSON or YAML config file whose keys are the flag names
+ * (`schedule: ...`, `network-policy: false`). Unknown keys are errors, not ignored:
+ * a misspelt key silently falling back to a default is how exclude lists stop working.
+ */
+export function loadConfigFile(path: string): ConfigFileOptions {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    throw new ConfigError([`--config "${path}" cannot be read: ${reason}. Give the path of a JSON or YAML file.`]);
+  }
+  let document: unknown;
+  try {
+    document = parse(text);
+  } catch (error) {
+    const firstLine = (error as Error).message.split('\n')[0];
+    throw new ConfigError([
+      `--config "${path}" is not valid YAML or JSON: ${firstLine}. Fix the file and run synth again.`,
+    ]);
+  }
+  if (document === null || document === undefined) return { path, options: {} };
+  if (typeof document !== 'object' || Array.isArray(document)) {
+    throw new ConfigError([
+      `--config "${path}" must hold a mapping of option names to values, e.g. "schedule: 0 */6 * * *".`,
+    ]);
+  }
+  const problems: string[] = [];
+  const options: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(document)) {
+    const name = BY_FLAG.get(key);
+    if (name === undefined) {
+      const guess = closest(key, [...BY_FLAG.keys()]);
+      problems.push(
+        `--config "${path}": "${key}" is not an option. ${guess ? `Did you mean "${guess}"?` : 'See npm run synth -- --help.'}`,
+      );
+      continue;
+    }
+    const problem = typeProblem(name, value);
+    if (problem) {
+      problems.push(`--config "${path}": ${problem}.`);
+      continue;
+    }
+    options[name] = OPTIONS[name].type === 'list' && typeof value === 'string' ? [value] : value;
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { path, options };
+}

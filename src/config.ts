@@ -1,0 +1,253 @@
+import { OPTIONS, OPTION_NAMES, type OptionName, type RawOptions } from './options.js';
+import { ECR_REGISTRY_HOST, REGION, registryHostFrom } from './validation/aws.js';
+import { CronSyntaxError, parseCron, runGaps } from './validation/cron.js';
+import {
+  isDnsLabel,
+  isDnsSubdomain,
+  isImageReference,
+  isLabelSelector,
+  isNamespaceGlob,
+  parseQuantity,
+  suggestDnsLabel,
+} from './validation/kubernetes.js';
+import { checkCidr } from './validation/network.js';
+
+/** The validated settings everything is built from. Lists are deduplicated, in input order. */
+export type EcrCredentialsConfig = { readonly [K in OptionName]-?: NonNullable<RawOptions[K]> };
+
+export const DEFAULTS: EcrCredentialsConfig = {
+  outDir: 'dist',
+  namespace: 'ecr-updater',
+  serviceAccount: 'ecr-credential-updater',
+  secretName: 'ecr-registry-credentials',
+  awsSecretName: 'aws-ecr-credentials',
+  schedule: '0 */6 * * *',
+  image: 'alpine/k8s:1.30.7',
+  region: 'us-east-1',
+  targetNamespaces: [],
+  excludeNamespaces: [],
+  namespaceSelector: '',
+  registry: [],
+  apiServerCidr: [],
+  apiServerPort: 6443,
+  networkPolicy: true,
+  initialJob: true,
+  adoptExistingSecrets: false,
+  cpuRequest: '50m',
+  cpuLimit: '100m',
+  memoryRequest: '64Mi',
+  memoryLimit: '128Mi',
+};
+
+/** ECR authorization tokens are valid for 12 hours from issue. */
+export const TOKEN_LIFETIME_MINUTES = 12 * 60;
+
+/** Invalid input. `problems` holds one fix-it message per rule broken. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+/** Options read from a config file, kept apart so messages can point at the file. */
+export interface ConfigFileOptions {
+  readonly path: string;
+  readonly options: RawOptions;
+}
+
+function formatHours(minutes: number): string {
+  if (!Number.isFinite(minutes)) return 'an unbounded';
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  return rest === 0 ? `a ${hours}h` : `a ${hours}h${String(rest).padStart(2, '0')}m`;
+}
+
+/** List options accept repeats and commas alike: `--registry a,b` equals `--registry a --registry b`. */
+function listOf(values: readonly string[]): string[] {
+  const items = values.flatMap((value) => value.split(',')).map((value) => value.trim());
+  return [...new Set(items.filter((value) => value !== ''))];
+}
+
+/**
+ * Merges defaults, the config file and flags (flags win), then checks every rule and reports
+ * all broken ones at once. Nothing is built or written before this returns.
+ */
+export function resolveConfig(flags: RawOptions, file?: ConfigFileOptions): EcrCredentialsConfig {
+  const fromFile = file?.options ?? {};
+  const pick = <K extends OptionName>(name: K): NonNullable<RawOptions[K]> =>
+    flags[name] ?? fromFile[name] ?? DEFAULTS[name];
+  const merged = Object.fromEntries(OPTION_NAMES.map((name) => [name, pick(name)])) as unknown as EcrCredentialsConfig;
+  const config: EcrCredentialsConfig = {
+    ...merged,
+    targetNamespaces: listOf(merged.targetNamespaces),
+    excludeNamespaces: listOf(merged.excludeNamespaces),
+    registry: listOf(merged.registry),
+    apiServerCidr: listOf(merged.apiServerCidr),
+    namespaceSelector: merged.namespaceSelector.trim(),
+  };
+
+  /** Where a value came from, as the user would find it: `--schedule` or `schedule in ecr.yaml`. */
+  const source = (name: OptionName): string =>
+    flags[name] === undefined && fromFile[name] !== undefined && file
+      ? `"${OPTIONS[name].flag}" in ${file.path}`
+      : `--${OPTIONS[name].flag}`;
+
+  const problems = [
+    ...checkNames(config, source),
+    ...checkSchedule(config.schedule, source('schedule')),
+    ...checkImageAndAws(config, source),
+    ...checkNamespaceTargeting(config, source),
+    ...checkNetwork(config, source),
+    ...checkResources(config, source),
+  ];
+  if (config.outDir.trim() === '') {
+    problems.push(`${source('outDir')} is empty. Give a directory, e.g. --out-dir dist.`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+type Source = (name: OptionName) => string;
+
+function checkNames(config: EcrCredentialsConfig, source: Source): string[] {
+  const problems: string[] = [];
+  if (!isDnsLabel(config.namespace)) {
+    problems.push(
+      `${source('namespace')} "${config.namespace}" is not a valid namespace name: use at most 63 lowercase ` +
+        `letters, digits and "-", starting and ending with a letter or digit, e.g. "${suggestDnsLabel(config.namespace)}".`,
+    );
+  }
+  for (const name of ['serviceAccount', 'secretName', 'awsSecretName'] as const) {
+    if (!isDnsSubdomain(config[name])) {
+      problems.push(
+        `${source(name)} "${config[name]}" is not a valid Kubernetes object name: use lowercase letters, digits, ` +
+          `"-" and ".", starting and ending with a letter or digit, e.g. "${suggestDnsLabel(config[name])}".`,
+      );
+    }
+  }
+  if (config.secretName === config.awsSecretName) {
+    problems.push(
+      `${source('secretName')} and ${source('awsSecretName')} are both "${config.secretName}": the refresh ` +
+        `would overwrite its own AWS keys in the updater namespace. Give them different names.`,
+    );
+  }
+  return problems;
+}
+
+export function checkSchedule(schedule: string, where: string): string[] {
+  const example = 'e.g. "0 */6 * * *"';
+  let gaps;
+  try {
+    gaps = runGaps(parseCron(schedule));
+  } catch (error) {
+    if (!(error instanceof CronSyntaxError)) throw error;
+    return [
+      `${where} "${schedule}" is not a valid cron schedule: ${error.message}. Use a 5-field schedule, ${example}.`,
+    ];
+  }
+  if (gaps.longestMinutes >= TOKEN_LIFETIME_MINUTES) {
+    return [
+      `${where} "${schedule}" leaves ${formatHours(gaps.longestMinutes)} gap between runs; ECR tokens expire ` +
+        `after 12h. Use an interval of at most 11h, ${example}.`,
+    ];
+  }
+  if (gaps.shortestMinutes < 5) {
+    return [
+      `${where} "${schedule}" starts runs ${gaps.shortestMinutes} minute(s) apart, so most are skipped while ` +
+        `the previous one runs and the API server is loaded for nothing. Pin the minute field, ${example}.`,
+    ];
+  }
+  return [];
+}
+
+function checkImageAndAws(config: EcrCredentialsConfig, source: Source): string[] {
+  const problems: string[] = [];
+  if (!isImageReference(config.image)) {
+    problems.push(
+      `${source('image')} "${config.image}" is not a valid image reference. Use [registry/]repository[:tag][@sha256:digest], ` +
+        `e.g. "alpine/k8s:1.30.7".`,
+    );
+  }
+  if (!REGION.test(config.region)) {
+    problems.push(
+      `${source('region')} "${config.region}" is not an AWS region name. Use e.g. "us-east-1" or "eu-central-1".`,
+    );
+  }
+  for (const registry of config.registry) {
+    if (ECR_REGISTRY_HOST.test(registry)) continue;
+    const host = registryHostFrom(registry);
+    const hint = ECR_REGISTRY_HOST.test(host)
+      ? `Did you mean "${host}"?`
+      : 'Use ACCOUNT.dkr.ecr.REGION.amazonaws.com, e.g. "123456789012.dkr.ecr.eu-west-1.amazonaws.com".';
+    problems.push(`${source('registry')} "${registry}" is not an ECR registry host. ${hint}`);
+  }
+  return problems;
+}
+
+function checkNamespaceTargeting(config: EcrCredentialsConfig, source: Source): string[] {
+  const problems: string[] = [];
+  for (const name of ['targetNamespaces', 'excludeNamespaces'] as const) {
+    for (const pattern of config[name]) {
+      if (!isNamespaceGlob(pattern)) {
+        problems.push(
+          `${source(name)} "${pattern}" is not a namespace name or glob: use lowercase letters, digits, "-", ` +
+            `and the wildcards "*" and "?", e.g. "team-*".`,
+        );
+      }
+    }
+  }
+  if (config.namespaceSelector !== '' && !isLabelSelector(config.namespaceSelector)) {
+    problems.push(
+      `${source('namespaceSelector')} "${config.namespaceSelector}" is not a label selector. Use kubectl's -l ` +
+        `syntax, e.g. "ecr-pull=enabled" or "env in (prod,staging),!no-ecr".`,
+    );
+  }
+  return problems;
+}
+
+function checkNetwork(config: EcrCredentialsConfig, source: Source): string[] {
+  const problems: string[] = [];
+  for (const cidr of config.apiServerCidr) {
+    const check = checkCidr(cidr);
+    if (!check.ok) {
+      const fix = check.suggestion
+        ? `Did you mean "${check.suggestion}"?`
+        : 'Use e.g. "10.0.0.10/32" or "192.168.0.0/24".';
+      problems.push(`${source('apiServerCidr')} "${cidr}" is not a valid CIDR: ${check.problem}. ${fix}`);
+    }
+  }
+  const port = config.apiServerPort;
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    problems.push(portProblem(source('apiServerPort'), String(port)));
+  return problems;
+}
+
+export function portProblem(where: string, value: string): string {
+  return `${where} "${value}" is not a TCP port. Use a whole number from 1 to 65535, e.g. 6443.`;
+}
+
+function checkResources(config: EcrCredentialsConfig, source: Source): string[] {
+  const problems: string[] = [];
+  const pairs = [
+    ['cpuRequest', 'cpuLimit', 'CPU', '"50m" or "0.1"'],
+    ['memoryRequest', 'memoryLimit', 'memory', '"64Mi" or "1Gi"'],
+  ] as const;
+  for (const [requestName, limitName, what, example] of pairs) {
+    const values = [requestName, limitName].map((name) => {
+      const amount = parseQuantity(config[name]);
+      if (amount === undefined || !(amount > 0)) {
+        problems.push(`${source(name)} "${config[name]}" is not a positive ${what} quantity. Use e.g. ${example}.`);
+      }
+      return amount;
+    });
+    const [request, limit] = values;
+    if (request !== undefined && limit !== undefined && request > limit) {
+      problems.push(
+        `${source(requestName)} "${config[requestName]}" is more than ${source(limitName)} ` +
+          `"${config[limitName]}"; Kubernetes rejects a request above its limit. Lower the request or raise the limit.`,
+      );
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,48 @@
+import { Construct } from 'constructs';
+import { type JobSpec, KubeCronJob } from '../../imports/k8s.js';
+import { PART_OF } from './labels.js';
+import { type RefreshPodProps, refreshPodTemplate } from './refresh-pod-template.js';
+
+export interface RefreshCronJobProps extends RefreshPodProps {
+  /** Namespace of the CronJob. @default - required */
+  readonly namespace: string;
+  /** Cron schedule, already checked to leave less than 12h between runs. @default - required */
+  readonly schedule: string;
+}
+
+/** Bounds shared by the scheduled runs and the first-run Job. */
+export function refreshJobSpec(props: RefreshPodProps): JobSpec {
+  return {
+    // Two retries (10 s, 20 s backoff) ride out an API server restart or a throttled AWS call;
+    // a failure that survives them is real and should show as a failed Job.
+    backoffLimit: 2,
+    // A hung kubectl or AWS call must not hold the Forbid slot until the next schedule.
+    activeDeadlineSeconds: 900,
+    template: refreshPodTemplate(props),
+  };
+}
+
+/** The refresh, every few hours, never two at once. */
+export class RefreshCronJob extends Construct {
+  static readonly NAME = 'ecr-credential-refresh';
+
+  constructor(scope: Construct, id: string, props: RefreshCronJobProps) {
+    super(scope, id);
+    new KubeCronJob(this, 'Resource', {
+      metadata: { name: RefreshCronJob.NAME, namespace: props.namespace, labels: { ...PART_OF } },
+      spec: {
+        schedule: props.schedule,
+        // The gap check reads the schedule in UTC; without this the controller's local zone
+        // applies, and a daylight-saving jump can stretch one gap by an hour.
+        timeZone: 'Etc/UTC',
+        concurrencyPolicy: 'Forbid',
+        // A run that starts late still beats one skipped: skipping waits a whole interval,
+        // which can outlast the previous token.
+        startingDeadlineSeconds: 3600,
+        successfulJobsHistoryLimit: 3,
+        failedJobsHistoryLimit: 3,
+        jobTemplate: { metadata: { labels: { ...PART_OF } }, spec: refreshJobSpec(props) },
+      },
+    });
+  }
+}

@@ -1,0 +1,43 @@
+import { Construct } from 'constructs';
+import { KubeClusterRole, KubeClusterRoleBinding } from '../../imports/k8s.js';
+import { PART_OF } from './labels.js';
+
+export interface UpdaterRbacProps {
+  /** Name of the ClusterRole and ClusterRoleBinding. @default - required */
+  readonly name: string;
+  /** Namespace of the ServiceAccount bound to the role. @default - required */
+  readonly serviceAccountNamespace: string;
+  /** ServiceAccount bound to the role. @default - required */
+  readonly serviceAccountName: string;
+  /** The one Secret name the updater may write in each namespace. @default - required */
+  readonly secretName: string;
+}
+
+/**
+ * Cluster-wide rights, and only the ones the refresh script uses. It never reads a Secret, so
+ * it holds no get/list/watch on secrets: a stolen token cannot read anyone's credentials, and
+ * it can write only Secrets with the managed name.
+ */
+export class UpdaterRbac extends Construct {
+  constructor(scope: Construct, id: string, props: UpdaterRbacProps) {
+    super(scope, id);
+    const role = new KubeClusterRole(this, 'Role', {
+      metadata: { name: props.name, labels: { ...PART_OF } },
+      rules: [
+        // Find target namespaces and their phase (Terminating ones are skipped) in one request.
+        { apiGroups: [''], resources: ['namespaces'], verbs: ['list'] },
+        // `kubectl apply --server-side` sends one PATCH per Secret and never GETs it; the API
+        // server checks `create` when the Secret does not exist yet. For that apply-create path
+        // the API server authorizes with the object's name, so resourceNames limits both verbs
+        // to the managed Secret (a plain POST create would not be name-restricted; the script
+        // never makes one). No update, delete or read verbs.
+        { apiGroups: [''], resources: ['secrets'], resourceNames: [props.secretName], verbs: ['create', 'patch'] },
+      ],
+    });
+    new KubeClusterRoleBinding(this, 'Binding', {
+      metadata: { name: props.name, labels: { ...PART_OF } },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role.name },
+      subjects: [{ kind: 'ServiceAccount', name: props.serviceAccountName, namespace: props.serviceAccountNamespace }],
+    });
+  }
+}

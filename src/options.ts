@@ -1,0 +1,175 @@
+/**
+ * Every user-facing option, in one table: yargs builds the CLI from it, the config-file loader
+ * checks keys against it, and the README's option table is written from the same names.
+ * A config file uses the flag names as keys (`schedule:`, `registry: [...]`, `network-policy: false`).
+ */
+
+/** Options as given by a user, before defaults and validation. Every key is optional. */
+export interface RawOptions {
+  readonly outDir?: string;
+  readonly namespace?: string;
+  readonly serviceAccount?: string;
+  readonly secretName?: string;
+  readonly awsSecretName?: string;
+  readonly schedule?: string;
+  readonly image?: string;
+  readonly region?: string;
+  readonly targetNamespaces?: readonly string[];
+  readonly excludeNamespaces?: readonly string[];
+  readonly namespaceSelector?: string;
+  readonly registry?: readonly string[];
+  readonly apiServerCidr?: readonly string[];
+  readonly apiServerPort?: number;
+  readonly networkPolicy?: boolean;
+  readonly initialJob?: boolean;
+  readonly adoptExistingSecrets?: boolean;
+  readonly cpuRequest?: string;
+  readonly cpuLimit?: string;
+  readonly memoryRequest?: string;
+  readonly memoryLimit?: string;
+}
+
+export type OptionName = keyof RawOptions;
+
+export interface OptionSpec {
+  /** The flag without its dashes; also the key in a config file. */
+  readonly flag: string;
+  /** `list` options take several values: repeat the flag or separate values with commas. */
+  readonly type: 'string' | 'list' | 'boolean' | 'number';
+  readonly describe: string;
+  /** Default as shown in --help and README. */
+  readonly defaultText: string;
+}
+
+export const OPTIONS: { readonly [K in OptionName]-?: OptionSpec } = {
+  outDir: {
+    flag: 'out-dir',
+    type: 'string',
+    describe: 'Directory to write the bundle to (only files synth wrote before are replaced)',
+    defaultText: 'dist',
+  },
+  namespace: {
+    flag: 'namespace',
+    type: 'string',
+    describe: 'Namespace the updater runs in (created by the bundle)',
+    defaultText: 'ecr-updater',
+  },
+  serviceAccount: {
+    flag: 'service-account',
+    type: 'string',
+    describe: 'ServiceAccount the updater runs as; also names the ClusterRole and binding',
+    defaultText: 'ecr-credential-updater',
+  },
+  secretName: {
+    flag: 'secret-name',
+    type: 'string',
+    describe: 'Name of the kubernetes.io/dockerconfigjson pull secret kept fresh in each namespace',
+    defaultText: 'ecr-registry-credentials',
+  },
+  awsSecretName: {
+    flag: 'aws-secret-name',
+    type: 'string',
+    describe: 'Secret in the updater namespace holding AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION',
+    defaultText: 'aws-ecr-credentials',
+  },
+  schedule: {
+    flag: 'schedule',
+    type: 'string',
+    describe: 'Cron schedule of the refresh; the longest gap between runs must stay under 12h',
+    defaultText: '0 */6 * * *',
+  },
+  image: {
+    flag: 'image',
+    type: 'string',
+    describe: 'Image with busybox sh, kubectl, aws CLI and jq (pin by digest in production)',
+    defaultText: 'alpine/k8s:1.30.7',
+  },
+  region: {
+    flag: 'region',
+    type: 'string',
+    describe: 'AWS region written into the credentials Secret template',
+    defaultText: 'us-east-1',
+  },
+  targetNamespaces: {
+    flag: 'target-namespaces',
+    type: 'list',
+    describe: 'Namespaces (names or globs) that get the pull secret',
+    defaultText: '- all namespaces',
+  },
+  excludeNamespaces: {
+    flag: 'exclude-namespaces',
+    type: 'list',
+    describe: 'Namespace globs that never get the pull secret',
+    defaultText: '- none',
+  },
+  namespaceSelector: {
+    flag: 'namespace-selector',
+    type: 'string',
+    describe: 'Label selector namespaces must match, e.g. "ecr-pull=enabled"',
+    defaultText: '- none',
+  },
+  registry: {
+    flag: 'registry',
+    type: 'list',
+    describe:
+      "Extra ECR registry host (ACCOUNT.dkr.ecr.REGION.amazonaws.com); the credentials' own account in their region is always included",
+    defaultText: '- none',
+  },
+  apiServerCidr: {
+    flag: 'api-server-cidr',
+    type: 'list',
+    describe: 'CIDR(s) of the Kubernetes API server endpoints, to narrow the NetworkPolicy egress rule',
+    defaultText: '- any address',
+  },
+  apiServerPort: {
+    flag: 'api-server-port',
+    type: 'number',
+    describe: 'Port of the API server endpoints (behind the kubernetes Service) allowed by the NetworkPolicy',
+    defaultText: '6443',
+  },
+  networkPolicy: {
+    flag: 'network-policy',
+    type: 'boolean',
+    describe: 'Render the egress NetworkPolicy (--no-network-policy to leave it out)',
+    defaultText: 'true',
+  },
+  initialJob: {
+    flag: 'initial-job',
+    type: 'boolean',
+    describe: 'Render a Job that refreshes once right after apply (--no-initial-job to leave it out)',
+    defaultText: 'true',
+  },
+  adoptExistingSecrets: {
+    flag: 'adopt-existing-secrets',
+    type: 'boolean',
+    describe:
+      'Take over same-named pull secrets written by another tool (e.g. the Terraform module) instead of reporting a conflict',
+    defaultText: 'false',
+  },
+  cpuRequest: {
+    flag: 'cpu-request',
+    type: 'string',
+    describe: 'CPU request of the refresh container',
+    defaultText: '50m',
+  },
+  cpuLimit: {
+    flag: 'cpu-limit',
+    type: 'string',
+    describe: 'CPU limit of the refresh container',
+    defaultText: '100m',
+  },
+  memoryRequest: {
+    flag: 'memory-request',
+    type: 'string',
+    describe: 'Memory request of the refresh container',
+    defaultText: '64Mi',
+  },
+  memoryLimit: {
+    flag: 'memory-limit',
+    type: 'string',
+    describe: 'Memory limit of the refresh container',
+    defaultText: '128Mi',
+  },
+};
+
+export const OPTION_NAMES = Object.keys(OPTIONS) as OptionName[];

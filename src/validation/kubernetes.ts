@@ -1,0 +1,98 @@
+/** Checks for values Kubernetes itself would reject, so synth fails before kubectl does. */
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** A namespace name: RFC 1123 label. */
+export function isDnsLabel(value: string): boolean {
+  return value.length <= 63 && DNS_LABEL.test(value);
+}
+
+/** A Secret, ServiceAccount or ClusterRole name: RFC 1123 subdomain. */
+export function isDnsSubdomain(value: string): boolean {
+  return value.length <= 253 && DNS_SUBDOMAIN.test(value);
+}
+
+/** A namespace name or a shell glob over namespace names (`*`, `?`). */
+export function isNamespaceGlob(value: string): boolean {
+  return value.length > 0 && value.length <= 63 && /^[a-z0-9*?-]+$/.test(value);
+}
+
+/** Suggests a valid DNS label for a mistyped one, e.g. "ECR_Updater" -> "ecr-updater". */
+export function suggestDnsLabel(value: string): string {
+  const cleaned = value
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63)
+    .replace(/-+$/, '');
+  return cleaned === '' ? 'ecr-updater' : cleaned;
+}
+
+const QUANTITY = /^(?<number>[+-]?(\d+\.?\d*|\.\d+))(?<suffix>[eE][+-]?\d+|[numkMGTPE]|[KMGTPE]i)?$/;
+const SUFFIX_FACTORS: Readonly<Record<string, number>> = {
+  n: 1e-9,
+  u: 1e-6,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+};
+
+/** The value of a resource quantity ("50m" -> 0.05, "64Mi" -> 67108864), or undefined if invalid. */
+export function parseQuantity(value: string): number | undefined {
+  const match = QUANTITY.exec(value);
+  if (!match?.groups) return undefined;
+  const number = Number(match.groups.number);
+  const suffix = match.groups.suffix ?? '';
+  if (suffix === '') return number;
+  if (/^[eE]/.test(suffix)) return number * 10 ** Number(suffix.slice(1));
+  return number * (SUFFIX_FACTORS[suffix] ?? NaN);
+}
+
+const LABEL_NAME = '[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?';
+const LABEL_KEY = `(${DNS_SUBDOMAIN.source.slice(1, -1)}/)?${LABEL_NAME}`;
+const LABEL_VALUE = `(${LABEL_NAME})?`;
+const REQUIREMENT = new RegExp(
+  [
+    `^!?${LABEL_KEY}$`,
+    `^${LABEL_KEY}\\s*(=|==|!=)\\s*${LABEL_VALUE}$`,
+    `^${LABEL_KEY}\\s+(in|notin)\\s+\\(\\s*${LABEL_VALUE}(\\s*,\\s*${LABEL_VALUE})*\\s*\\)$`,
+  ].join('|'),
+);
+
+/** A label selector in kubectl's `-l` syntax: `a=b,c!=d,e in (f,g),!h`. */
+export function isLabelSelector(value: string): boolean {
+  const requirements: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (const char of value) {
+    if (char === '(') depth++;
+    if (char === ')') depth--;
+    if (char === ',' && depth === 0) {
+      requirements.push(current.trim());
+      current = '';
+    } else {
+      current += char;
+    }
+  }
+  requirements.push(current.trim());
+  return depth === 0 && requirements.every((requirement) => REQUIREMENT.test(requirement));
+}
+
+const IMAGE_REFERENCE =
+  /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d+)?\/)?[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+
+/** A container image reference: `[registry[:port]/]path[:tag][@sha256:digest]`. */
+export function isImageReference(value: string): boolean {
+  return IMAGE_REFERENCE.test(value);
+}
