@@ -1,0 +1,275 @@
+import { describe, expect, test } from 'vitest';
+import { appliedObjects, find, type KubeObject, render } from './helpers.js';
+
+interface PodSpec {
+  serviceAccountName: string;
+  automountServiceAccountToken: boolean;
+  restartPolicy: string;
+  securityContext: Record<string, unknown>;
+  containers: {
+    image: string;
+    command: string[];
+    env: { name: string; value?: string; valueFrom?: unknown }[];
+    resources: unknown;
+    securityContext: Record<string, unknown>;
+    volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[];
+  }[];
+  volumes: { name: string; configMap?: { name: string }; emptyDir?: unknown }[];
+}
+
+function cronJobPod(objects: KubeObject[]): PodSpec {
+  const cronJob = find(objects, 'CronJob') as unknown as {
+    spec: { jobTemplate: { spec: { template: { spec: PodSpec } } } };
+  };
+  return cronJob.spec.jobTemplate.spec.template.spec;
+}
+
+function envOf(pod: PodSpec): Record<string, string | undefined> {
+  return Object.fromEntries(pod.containers[0]!.env.map((variable) => [variable.name, variable.value]));
+}
+
+describe('default bundle', () => {
+  const objects = appliedObjects();
+
+  test('matches the snapshot', () => {
+    expect(render()).toMatchSnapshot();
+  });
+
+  test('holds exactly the expected objects, with the original module names', () => {
+    expect(
+      objects.map((object) => `${object.kind}/${object.metadata.namespace ?? ''}/${object.metadata.name}`),
+    ).toEqual([
+      'Namespace//ecr-updater',
+      'ServiceAccount/ecr-updater/ecr-credential-updater',
+      'ClusterRole//ecr-credential-updater',
+      'ClusterRoleBinding//ecr-credential-updater',
+      'NetworkPolicy/ecr-updater/ecr-credential-refresh',
+      'ConfigMap/ecr-updater/ecr-credential-refresh-script',
+      'CronJob/ecr-updater/ecr-credential-refresh',
+      expect.stringMatching(/^Job\/ecr-updater\/ecr-credential-refresh-initial-[0-9a-f]{10}$/),
+    ]);
+  });
+
+  test('namespace enforces Pod Security restricted', () => {
+    expect(find(objects, 'Namespace').metadata.labels).toMatchObject({
+      'pod-security.kubernetes.io/enforce': 'restricted',
+    });
+  });
+
+  test('ClusterRole: list namespaces; create/patch only the managed secret; nothing else', () => {
+    expect(find(objects, 'ClusterRole').rules).toEqual([
+      { apiGroups: [''], resources: ['namespaces'], verbs: ['list'] },
+      {
+        apiGroups: [''],
+        resources: ['secrets'],
+        resourceNames: ['ecr-registry-credentials'],
+        verbs: ['create', 'patch'],
+      },
+    ]);
+  });
+
+  test('binding grants the role to the updater ServiceAccount only', () => {
+    expect(find(objects, 'ClusterRoleBinding')).toMatchObject({
+      roleRef: { kind: 'ClusterRole', name: 'ecr-credential-updater' },
+      subjects: [{ kind: 'ServiceAccount', name: 'ecr-credential-updater', namespace: 'ecr-updater' }],
+    });
+  });
+
+  test('ServiceAccount does not automount its token; only the refresh pod opts in', () => {
+    expect(find(objects, 'ServiceAccount').automountServiceAccountToken).toBe(false);
+    expect(cronJobPod(objects).automountServiceAccountToken).toBe(true);
+  });
+
+  test('NetworkPolicy: no ingress, egress only DNS, 443 and the API server port', () => {
+    const policy = find(objects, 'NetworkPolicy') as unknown as {
+      spec: { policyTypes: string[]; ingress: unknown[]; egress: { ports: { port: number; protocol: string }[] }[] };
+    };
+    expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(policy.spec.ingress).toEqual([]);
+    expect(policy.spec.egress.flatMap((rule) => rule.ports.map((port) => `${port.protocol}/${port.port}`))).toEqual([
+      'UDP/53',
+      'TCP/53',
+      'TCP/443',
+      'TCP/6443',
+    ]);
+  });
+
+  test('CronJob: 6-hourly in UTC, no overlap, bounded history, deadlines', () => {
+    expect(find(objects, 'CronJob').spec).toMatchObject({
+      schedule: '0 */6 * * *',
+      timeZone: 'Etc/UTC',
+      concurrencyPolicy: 'Forbid',
+      successfulJobsHistoryLimit: 3,
+      failedJobsHistoryLimit: 3,
+      startingDeadlineSeconds: 3600,
+      jobTemplate: { spec: { backoffLimit: 2, activeDeadlineSeconds: 900 } },
+    });
+  });
+
+  test('refresh pod is hardened for Pod Security restricted and runs the ConfigMap script with /bin/sh', () => {
+    const pod = cronJobPod(objects);
+    expect(pod.securityContext).toEqual({
+      runAsNonRoot: true,
+      runAsUser: 65534,
+      runAsGroup: 65534,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    const container = pod.containers[0]!;
+    expect(container.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(container.image).toBe('alpine/k8s:1.30.7');
+    expect(container.command).toEqual(['/bin/sh', '/opt/ecr-credential-refresh/refresh-ecr-credentials.sh']);
+    expect(container.resources).toEqual({
+      requests: { cpu: '50m', memory: '64Mi' },
+      limits: { cpu: '100m', memory: '128Mi' },
+    });
+    expect(pod.volumes.find((volume) => volume.name === 'script')?.configMap?.name).toBe(
+      'ecr-credential-refresh-script',
+    );
+    // Writable places on a read-only root: HOME and /tmp only.
+    expect(container.volumeMounts.filter((mount) => mount.readOnly !== true).map((mount) => mount.mountPath)).toEqual([
+      '/home/refresh',
+      '/tmp',
+    ]);
+  });
+
+  test('AWS keys come from the credentials Secret, never as literal values', () => {
+    const env = cronJobPod(objects).containers[0]!.env;
+    for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION']) {
+      expect(env.find((variable) => variable.name === name)).toEqual({
+        name,
+        valueFrom: { secretKeyRef: { name: 'aws-ecr-credentials', key: name } },
+      });
+    }
+  });
+
+  test('ConfigMap carries the script text unchanged', () => {
+    expect(find(objects, 'ConfigMap').data).toEqual({
+      'refresh-ecr-credentials.sh': '#!/bin/sh\nset -eu\necho refresh\n',
+    });
+  });
+
+  test('first-run Job runs the same pod as the CronJob and cleans itself up', () => {
+    const job = find(objects, 'Job') as unknown as { spec: { ttlSecondsAfterFinished: number; template: unknown } };
+    expect(job.spec.ttlSecondsAfterFinished).toBe(86400);
+    const cronJob = find(objects, 'CronJob') as unknown as { spec: { jobTemplate: { spec: { template: unknown } } } };
+    expect(job.spec.template).toEqual(cronJob.spec.jobTemplate.spec.template);
+  });
+});
+
+describe('flags reach the objects', () => {
+  test('--namespace, --service-account, --secret-name, --aws-secret-name', () => {
+    const objects = appliedObjects({
+      namespace: 'pull',
+      serviceAccount: 'refresher',
+      secretName: 'ecr-pull',
+      awsSecretName: 'aws-keys',
+    });
+    expect(find(objects, 'Namespace').metadata.name).toBe('pull');
+    expect(
+      objects.filter((object) => object.metadata.namespace !== undefined).map((o) => o.metadata.namespace),
+    ).toEqual(Array(5).fill('pull'));
+    expect(find(objects, 'ServiceAccount').metadata.name).toBe('refresher');
+    expect(find(objects, 'ClusterRole').metadata.name).toBe('refresher');
+    expect(find(objects, 'ClusterRoleBinding').subjects).toEqual([
+      { kind: 'ServiceAccount', name: 'refresher', namespace: 'pull' },
+    ]);
+    expect(JSON.stringify(find(objects, 'ClusterRole').rules)).toContain('"resourceNames":["ecr-pull"]');
+    const pod = cronJobPod(objects);
+    expect(pod.serviceAccountName).toBe('refresher');
+    expect(envOf(pod).ECR_SECRET_NAME).toBe('ecr-pull');
+    expect(JSON.stringify(pod.containers[0]!.env)).toContain('"name":"aws-keys"');
+  });
+
+  test('--schedule and --image', () => {
+    const objects = appliedObjects({ schedule: '15 */4 * * *', image: 'alpine/k8s:1.31.2' });
+    expect(find(objects, 'CronJob').spec).toMatchObject({ schedule: '15 */4 * * *' });
+    expect(cronJobPod(objects).containers[0]!.image).toBe('alpine/k8s:1.31.2');
+  });
+
+  test('namespace targeting, registries and adoption reach the script as environment variables', () => {
+    const env = envOf(
+      cronJobPod(
+        appliedObjects({
+          targetNamespaces: ['team-*', 'prod'],
+          excludeNamespaces: ['kube-*'],
+          namespaceSelector: 'ecr-pull=enabled',
+          registry: ['210987654321.dkr.ecr.eu-west-1.amazonaws.com', '123456789012.dkr.ecr.us-east-2.amazonaws.com'],
+          adoptExistingSecrets: true,
+        }),
+      ),
+    );
+    expect(env).toMatchObject({
+      ECR_TARGET_NAMESPACES: 'team-* prod',
+      ECR_EXCLUDE_NAMESPACES: 'kube-*',
+      ECR_NAMESPACE_SELECTOR: 'ecr-pull=enabled',
+      ECR_REGISTRIES: '210987654321.dkr.ecr.eu-west-1.amazonaws.com 123456789012.dkr.ecr.us-east-2.amazonaws.com',
+      ECR_ADOPT_EXISTING: 'true',
+    });
+  });
+
+  test('--api-server-cidr and --api-server-port narrow only the API server rule', () => {
+    const policy = find(
+      appliedObjects({ apiServerCidr: ['10.0.0.10/32'], apiServerPort: 443 }),
+      'NetworkPolicy',
+    ) as unknown as {
+      spec: { egress: { to?: { ipBlock: { cidr: string } }[]; ports: { port: number }[] }[] };
+    };
+    const [, aws, apiServer] = policy.spec.egress;
+    expect(aws!.to!.map((peer) => peer.ipBlock.cidr)).toEqual(['0.0.0.0/0', '::/0']);
+    expect(apiServer).toEqual({ to: [{ ipBlock: { cidr: '10.0.0.10/32' } }], ports: [{ protocol: 'TCP', port: 443 }] });
+  });
+
+  test('--no-network-policy and --no-initial-job leave those objects out, files and Kustomization entries too', () => {
+    const files = render({ networkPolicy: false, initialJob: false });
+    const kinds = files.filter((file) => file.path.endsWith('.yaml')).map((file) => file.path);
+    expect(kinds).toEqual([
+      '00-namespace.yaml',
+      '10-service-account.yaml',
+      '20-rbac.yaml',
+      '40-refresh-script.yaml',
+      '50-cron-job.yaml',
+    ]);
+    expect(files.find((file) => file.path === 'Kustomization')?.content).not.toMatch(/network-policy|initial-job/);
+  });
+
+  test('CPU and memory flags', () => {
+    const pod = cronJobPod(
+      appliedObjects({ cpuRequest: '100m', cpuLimit: '1', memoryRequest: '128Mi', memoryLimit: '256Mi' }),
+    );
+    expect(pod.containers[0]!.resources).toEqual({
+      requests: { cpu: '100m', memory: '128Mi' },
+      limits: { cpu: '1', memory: '256Mi' },
+    });
+  });
+
+  test('--region goes into the credentials template only', () => {
+    const template = render({ region: 'eu-west-1' }).find((file) => file.path.startsWith('templates/'));
+    expect(template?.content).toContain('AWS_REGION: eu-west-1');
+    expect(JSON.stringify(appliedObjects({ region: 'eu-west-1' }))).not.toContain('eu-west-1');
+  });
+});
+
+describe('first-run Job name', () => {
+  const jobName = (options: Parameters<typeof appliedObjects>[0], script?: string) =>
+    find(appliedObjects(options, script), 'Job').metadata.name;
+
+  test('is stable for the same input', () => {
+    expect(jobName({})).toBe(jobName({}));
+  });
+
+  test('changes with anything that shapes the run, so re-apply never hits an immutable template', () => {
+    const base = jobName({});
+    expect(jobName({ image: 'alpine/k8s:1.31.2' })).not.toBe(base);
+    expect(jobName({ excludeNamespaces: ['kube-*'] })).not.toBe(base);
+    expect(jobName({}, '#!/bin/sh\necho v2\n')).not.toBe(base);
+  });
+
+  test('ignores the schedule, which does not shape a single run', () => {
+    expect(jobName({ schedule: '0 */4 * * *' })).toBe(jobName({}));
+  });
+});

@@ -1,0 +1,250 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { ConfigError, DEFAULTS, type EcrCredentialsConfig, resolveConfig } from '../src/config.js';
+import { loadConfigFile } from '../src/config-file.js';
+import type { RawOptions } from '../src/options.js';
+
+function problemsOf(flags: RawOptions): readonly string[] {
+  try {
+    resolveConfig(flags);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('resolveConfig rejects bad input with a fix-it message', () => {
+  test.each<[string, RawOptions, string]>([
+    [
+      '13h schedule gap',
+      { schedule: '0 */13 * * *' },
+      '--schedule "0 */13 * * *" leaves a 13h gap between runs; ECR tokens expire after 12h. Use an interval of at most 11h, e.g. "0 */6 * * *".',
+    ],
+    [
+      'exactly 12h gap',
+      { schedule: '0 0,12 * * *' },
+      '--schedule "0 0,12 * * *" leaves a 12h gap between runs; ECR tokens expire after 12h. Use an interval of at most 11h, e.g. "0 */6 * * *".',
+    ],
+    [
+      'weekdays only',
+      { schedule: '0 */6 * * 1-5' },
+      '--schedule "0 */6 * * 1-5" leaves a 54h gap between runs; ECR tokens expire after 12h. Use an interval of at most 11h, e.g. "0 */6 * * *".',
+    ],
+    [
+      'gap with minutes',
+      { schedule: '30 0,12 * * *' },
+      '--schedule "30 0,12 * * *" leaves a 12h gap between runs; ECR tokens expire after 12h. Use an interval of at most 11h, e.g. "0 */6 * * *".',
+    ],
+    [
+      'cron syntax',
+      { schedule: '61 */6 * * *' },
+      '--schedule "61 */6 * * *" is not a valid cron schedule: minute field has 61, outside 0-59. Use a 5-field schedule, e.g. "0 */6 * * *".',
+    ],
+    [
+      'every minute for an hour',
+      { schedule: '* */6 * * *' },
+      '--schedule "* */6 * * *" starts runs 1 minute(s) apart, so most are skipped while the previous one runs and the API server is loaded for nothing. Pin the minute field, e.g. "0 */6 * * *".',
+    ],
+    [
+      'namespace not a DNS label',
+      { namespace: 'ECR_Updater' },
+      '--namespace "ECR_Updater" is not a valid namespace name: use at most 63 lowercase letters, digits and "-", starting and ending with a letter or digit, e.g. "ecr-updater".',
+    ],
+    [
+      'service account name',
+      { serviceAccount: 'Updater!' },
+      '--service-account "Updater!" is not a valid Kubernetes object name: use lowercase letters, digits, "-" and ".", starting and ending with a letter or digit, e.g. "updater".',
+    ],
+    [
+      'secret name',
+      { secretName: '-ecr' },
+      '--secret-name "-ecr" is not a valid Kubernetes object name: use lowercase letters, digits, "-" and ".", starting and ending with a letter or digit, e.g. "ecr".',
+    ],
+    [
+      'pull secret name equals AWS secret name',
+      { secretName: 'aws-ecr-credentials' },
+      '--secret-name and --aws-secret-name are both "aws-ecr-credentials": the refresh would overwrite its own AWS keys in the updater namespace. Give them different names.',
+    ],
+    [
+      'image',
+      { image: 'Alpine/K8s 1.30' },
+      '--image "Alpine/K8s 1.30" is not a valid image reference. Use [registry/]repository[:tag][@sha256:digest], e.g. "alpine/k8s:1.30.7".',
+    ],
+    [
+      'region',
+      { region: 'useast1' },
+      '--region "useast1" is not an AWS region name. Use e.g. "us-east-1" or "eu-central-1".',
+    ],
+    [
+      'registry given as a URL',
+      { registry: ['https://210987654321.dkr.ecr.eu-west-1.amazonaws.com/app'] },
+      '--registry "https://210987654321.dkr.ecr.eu-west-1.amazonaws.com/app" is not an ECR registry host. Did you mean "210987654321.dkr.ecr.eu-west-1.amazonaws.com"?',
+    ],
+    [
+      'registry that is not ECR',
+      { registry: ['ghcr.io'] },
+      '--registry "ghcr.io" is not an ECR registry host. Use ACCOUNT.dkr.ecr.REGION.amazonaws.com, e.g. "123456789012.dkr.ecr.eu-west-1.amazonaws.com".',
+    ],
+    [
+      'target namespace',
+      { targetNamespaces: ['Team_A'] },
+      '--target-namespaces "Team_A" is not a namespace name or glob: use lowercase letters, digits, "-", and the wildcards "*" and "?", e.g. "team-*".',
+    ],
+    [
+      'exclude glob',
+      { excludeNamespaces: ['kube-[a-z]*'] },
+      '--exclude-namespaces "kube-[a-z]*" is not a namespace name or glob: use lowercase letters, digits, "-", and the wildcards "*" and "?", e.g. "team-*".',
+    ],
+    [
+      'label selector',
+      { namespaceSelector: 'env in (prod' },
+      '--namespace-selector "env in (prod" is not a label selector. Use kubectl\'s -l syntax, e.g. "ecr-pull=enabled" or "env in (prod,staging),!no-ecr".',
+    ],
+    [
+      'CIDR without mask',
+      { apiServerCidr: ['10.0.0.1'] },
+      '--api-server-cidr "10.0.0.1" is not a valid CIDR: the prefix length is missing. Did you mean "10.0.0.1/32"?',
+    ],
+    [
+      'CIDR with host bits',
+      { apiServerCidr: ['10.0.0.1/24'] },
+      '--api-server-cidr "10.0.0.1/24" is not a valid CIDR: it has host bits set. Did you mean "10.0.0.0/24"?',
+    ],
+    [
+      'CIDR prefix too long',
+      { apiServerCidr: ['10.0.0.0/33'] },
+      '--api-server-cidr "10.0.0.0/33" is not a valid CIDR: the prefix length must be 0-32. Use e.g. "10.0.0.10/32" or "192.168.0.0/24".',
+    ],
+    [
+      'CIDR not an address',
+      { apiServerCidr: ['api.example.com/32'] },
+      '--api-server-cidr "api.example.com/32" is not a valid CIDR: "api.example.com" is not an IPv4 or IPv6 address. Use e.g. "10.0.0.10/32" or "192.168.0.0/24".',
+    ],
+    [
+      'port',
+      { apiServerPort: 70000 },
+      '--api-server-port "70000" is not a TCP port. Use a whole number from 1 to 65535, e.g. 6443.',
+    ],
+    [
+      'CPU quantity',
+      { cpuRequest: '50 m' },
+      '--cpu-request "50 m" is not a positive CPU quantity. Use e.g. "50m" or "0.1".',
+    ],
+    ['zero CPU limit', { cpuLimit: '0' }, '--cpu-limit "0" is not a positive CPU quantity. Use e.g. "50m" or "0.1".'],
+    [
+      'memory quantity',
+      { memoryLimit: '128MB' },
+      '--memory-limit "128MB" is not a positive memory quantity. Use e.g. "64Mi" or "1Gi".',
+    ],
+    [
+      'request above limit',
+      { memoryRequest: '256Mi' },
+      '--memory-request "256Mi" is more than --memory-limit "128Mi"; Kubernetes rejects a request above its limit. Lower the request or raise the limit.',
+    ],
+    ['empty out dir', { outDir: ' ' }, '--out-dir is empty. Give a directory, e.g. --out-dir dist.'],
+  ])('%s', (_name, flags, message) => {
+    expect(problemsOf(flags)).toEqual([message]);
+  });
+
+  test('reports every broken rule at once', () => {
+    expect(problemsOf({ namespace: 'A', region: 'x', cpuRequest: 'lots' })).toHaveLength(3);
+  });
+});
+
+describe('resolveConfig accepts', () => {
+  test('no options at all: the defaults', () => {
+    expect(resolveConfig({})).toEqual(DEFAULTS);
+  });
+
+  // Typed as the full config, so adding an option without covering it here fails to compile.
+  const everything: EcrCredentialsConfig = {
+    outDir: 'out',
+    namespace: 'pull-secrets',
+    serviceAccount: 'refresher',
+    secretName: 'ecr-pull',
+    awsSecretName: 'aws-keys',
+    schedule: '15 */4 * * *',
+    image: 'registry.example.com:5000/tools/k8s:1.31.2@sha256:' + 'a'.repeat(64),
+    region: 'eu-central-1',
+    targetNamespaces: ['team-*', 'prod'],
+    excludeNamespaces: ['kube-*'],
+    namespaceSelector: 'ecr-pull=enabled,env in (prod,staging),!no-ecr',
+    registry: ['210987654321.dkr.ecr.eu-west-1.amazonaws.com', '123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn'],
+    apiServerCidr: ['10.0.0.10/32', 'fd00::/64'],
+    apiServerPort: 443,
+    networkPolicy: false,
+    initialJob: false,
+    adoptExistingSecrets: true,
+    cpuRequest: '0.1',
+    cpuLimit: '1',
+    memoryRequest: '100M',
+    memoryLimit: '1Gi',
+  };
+
+  test('every option set to a valid non-default value', () => {
+    expect(resolveConfig(everything)).toEqual(everything);
+  });
+
+  test('lists split on commas, trimmed, deduplicated', () => {
+    const config = resolveConfig({ targetNamespaces: ['a, b', 'b', 'c,'], excludeNamespaces: ['kube-*,', ''] });
+    expect(config.targetNamespaces).toEqual(['a', 'b', 'c']);
+    expect(config.excludeNamespaces).toEqual(['kube-*']);
+  });
+});
+
+describe('config file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ecr-config-'));
+  const write = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+
+  test('YAML keys are the flag names; flags override the file', () => {
+    const path = write(
+      'ok.yaml',
+      'schedule: "0 */4 * * *"\nnamespace: from-file\nregistry:\n  - 210987654321.dkr.ecr.eu-west-1.amazonaws.com\nnetwork-policy: false\n',
+    );
+    const config = resolveConfig({ namespace: 'from-flag' }, loadConfigFile(path));
+    expect(config.schedule).toBe('0 */4 * * *');
+    expect(config.namespace).toBe('from-flag');
+    expect(config.registry).toEqual(['210987654321.dkr.ecr.eu-west-1.amazonaws.com']);
+    expect(config.networkPolicy).toBe(false);
+  });
+
+  test('JSON works too', () => {
+    const path = write('ok.json', '{"initial-job": false, "exclude-namespaces": "kube-*"}');
+    expect(resolveConfig({}, loadConfigFile(path))).toMatchObject({ initialJob: false, excludeNamespaces: ['kube-*'] });
+  });
+
+  test('a bad value in the file is reported against the file key', () => {
+    const path = write('bad-value.yaml', 'schedule: "0 */13 * * *"\n');
+    expect(() => resolveConfig({}, loadConfigFile(path))).toThrow(
+      `"schedule" in ${path} "0 */13 * * *" leaves a 13h gap between runs; ECR tokens expire after 12h. Use an interval of at most 11h, e.g. "0 */6 * * *".`,
+    );
+  });
+
+  test.each([
+    ['typo.yaml', 'scheduel: "0 */6 * * *"\n', '"scheduel" is not an option. Did you mean "schedule"?'],
+    ['type.yaml', 'network-policy: "no"\n', '"network-policy" is "no"; it must be true or false.'],
+    ['list.yaml', 'registry: 5\n', '"registry" is 5; it must be a list of strings.'],
+    ['scalar.yaml', '- a\n- b\n', 'must hold a mapping of option names to values, e.g. "schedule: 0 */6 * * *".'],
+  ])('%s is rejected', (name, text, message) => {
+    const path = write(name, text);
+    expect(() => loadConfigFile(path)).toThrow(message);
+  });
+
+  test('a missing file names the path', () => {
+    expect(() => loadConfigFile(join(dir, 'nope.yaml'))).toThrow(
+      `--config "${join(dir, 'nope.yaml')}" cannot be read: no such file. Give the path of a JSON or YAML file.`,
+    );
+  });
+
+  test('a file that is not YAML names the parse error', () => {
+    const path = write('broken.yaml', 'schedule: [unclosed\n');
+    expect(() => loadConfigFile(path)).toThrow(`--config "${path}" is not valid YAML or JSON:`);
+  });
+});
