@@ -1,0 +1,77 @@
+// vitest globalSetup: checks the prerequisites, starts ONE control plane for the whole run and
+// hands its coordinates to the test files (see context.ts); stops it by PID at the end.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestProject } from 'vitest/node';
+import { PROVIDE_KEY } from './context.js';
+import { startControlPlane, type ControlPlane } from './control-plane.js';
+import { checkPrerequisites } from './prerequisites.js';
+import { secondsSince } from './process.js';
+import { createBusyboxDir, createToolsDir } from './script-bin.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+
+function log(message: string): void {
+  console.log(`[e2e] ${message}`);
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const required = process.env.E2E_REQUIRED === '1';
+  const started = performance.now();
+  const found = await checkPrerequisites(REPO_ROOT);
+  log(`build check: ${secondsSince(started)}`);
+  if (!found.ok) {
+    if (required) throw new Error(`E2E_REQUIRED=1 and an e2e prerequisite is missing: ${found.why}`);
+    log(`e2e suite skipped: ${found.why} (E2E_REQUIRED=1 makes this a failure)`);
+    project.provide(PROVIDE_KEY, { available: { ok: false, why: found.why }, cluster: null, tools: null });
+    return async () => undefined;
+  }
+
+  const workDir = mkdtempSync(join(tmpdir(), 'ecr-k8s-e2e-'));
+  const busyboxDir = join(workDir, 'bin', 'busybox');
+  const scriptToolsDir = join(workDir, 'bin', 'tools');
+  const keepWorkDir = process.env.E2E_KEEP_WORKDIR === '1';
+  const startedControlPlane = performance.now();
+  let controlPlane: ControlPlane;
+  try {
+    await createBusyboxDir(found.busybox, busyboxDir);
+    createToolsDir(scriptToolsDir, { kubectl: found.scriptKubectl, aws: found.aws, jq: found.jq });
+    controlPlane = await startControlPlane(
+      { etcd: found.binaries.etcd, kubeApiserver: found.binaries.kubeApiserver },
+      workDir,
+    );
+  } catch (err) {
+    if (!keepWorkDir) rmSync(workDir, { recursive: true, force: true });
+    throw err;
+  }
+  log(
+    `control plane start: ${secondsSince(startedControlPlane)} ` +
+      `(kube-apiserver pid ${controlPlane.pids.kubeApiserver} at ${controlPlane.info.server}, ` +
+      `etcd pid ${controlPlane.pids.etcd}, data in ${workDir})`,
+  );
+  log(`setup total: ${secondsSince(started)}`);
+
+  project.provide(PROVIDE_KEY, {
+    available: { ok: true, why: '' },
+    cluster: controlPlane.info,
+    tools: {
+      kubectl: found.binaries.kubectl,
+      scriptKubectl: found.scriptKubectl,
+      busybox: found.busybox,
+      busyboxDir,
+      scriptToolsDir,
+      python: found.python,
+    },
+  });
+
+  const stopping = controlPlane;
+  return async () => {
+    const stopStarted = performance.now();
+    await stopping.stop();
+    if (keepWorkDir) log(`kept ${workDir} (E2E_KEEP_WORKDIR=1)`);
+    else rmSync(workDir, { recursive: true, force: true });
+    log(`control plane stop: ${secondsSince(stopStarted)}`);
+  };
+}

@@ -1,0 +1,146 @@
+// Checks the harness itself, so a broken harness shows up here and not as a puzzling failure in
+// the suites built on it.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { busyboxPath, cluster, e2eAvailable, runBusyboxScript, scriptEnv, startMoto, type Moto } from './index.js';
+import { run } from './process.js';
+
+describe.skipIf(!e2eAvailable.ok)('control plane', () => {
+  test('serves the pinned version with RBAC, PodSecurity and ValidatingAdmissionPolicy', async () => {
+    const { kubectl } = cluster();
+    const version = JSON.parse((await kubectl(['version', '-o', 'json'])).stdout) as {
+      serverVersion: { gitVersion: string };
+    };
+    expect(version.serverVersion.gitVersion).toBe('v1.34.4');
+    const apis = (await kubectl(['api-versions'])).stdout;
+    expect(apis).toContain('rbac.authorization.k8s.io/v1');
+    expect(apis).toContain('admissionregistration.k8s.io/v1');
+  });
+
+  test('the admin is in system:masters', async () => {
+    const { stdout } = await cluster().kubectl(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.groups}']);
+    expect(stdout).toContain('system:masters');
+  });
+
+  test('a ServiceAccount kubeconfig authenticates as that ServiceAccount and is bound by RBAC', async () => {
+    const { kubectl, serviceAccountKubeconfig } = cluster();
+    await kubectl(['create', 'namespace', 'harness-sa']);
+    await kubectl(['create', 'serviceaccount', 'probe', '-n', 'harness-sa']);
+    const kubeconfig = await serviceAccountKubeconfig('harness-sa', 'probe');
+    const whoami = await kubectl(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'], { kubeconfig });
+    expect(whoami.stdout).toBe('system:serviceaccount:harness-sa:probe');
+    const denied = await kubectl(['get', 'secrets', '-n', 'harness-sa'], { kubeconfig, allowFail: true });
+    expect(denied.code).not.toBe(0);
+    expect(denied.stderr).toContain('forbidden');
+  });
+
+  test('PodSecurity admission enforces namespace labels', async () => {
+    const { kubectl } = cluster();
+    await kubectl(['create', 'namespace', 'harness-pss']);
+    await kubectl(['label', 'namespace', 'harness-pss', 'pod-security.kubernetes.io/enforce=restricted']);
+    await kubectl(['create', 'serviceaccount', 'default', '-n', 'harness-pss']);
+    const pod = JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'plain', namespace: 'harness-pss' },
+      spec: { containers: [{ name: 'c', image: 'busybox' }] },
+    });
+    const result = await kubectl(['create', '--dry-run=server', '-f', '-'], { input: pod, allowFail: true });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('violates PodSecurity "restricted:latest"');
+  });
+});
+
+describe.skipIf(!e2eAvailable.ok)('script environment', () => {
+  test('busybox applets come first and nothing of the machine leaks in', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'harness-script-'));
+    const script = join(dir, 'probe.sh');
+    writeFileSync(
+      script,
+      [
+        'set -eu',
+        'echo "sed=$(command -v sed)"',
+        'echo "kubectl=$(command -v kubectl)"',
+        'echo "aws=$(command -v aws)"',
+        'echo "jq=$(command -v jq)"',
+        'echo "bash=$(command -v bash || echo none)"',
+        'echo "aws_env=$(env | grep -c "^AWS_" || true)"',
+        'echo "home_files=$(ls -A "$HOME" | wc -l)"',
+        // GNU grep has -P; busybox grep does not, as in alpine/k8s.
+        'if echo x | grep -P x >/dev/null 2>&1; then echo grep_P=yes; else echo grep_P=no; fi',
+        'echo "extra=$EXTRA"',
+      ].join('\n'),
+    );
+    const result = await runBusyboxScript(script, scriptEnv({ EXTRA: 'passed' }));
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`sed=${busyboxPath()}/sed`);
+    expect(result.stdout).toMatch(/^kubectl=\S+\/tools\/kubectl$/m);
+    expect(result.stdout).toMatch(/^aws=\S+\/tools\/aws$/m);
+    expect(result.stdout).toMatch(/^jq=\S+\/tools\/jq$/m);
+    expect(result.stdout).toContain('bash=none');
+    expect(result.stdout).toContain('aws_env=0');
+    expect(result.stdout).toContain('home_files=0');
+    expect(result.stdout).toContain('grep_P=no');
+    expect(result.stdout).toContain('extra=passed');
+    expect(result.pid).toBeGreaterThan(0);
+  });
+});
+
+describe.skipIf(!e2eAvailable.ok)('moto', () => {
+  const motos: Moto[] = [];
+  let awsEnv: NodeJS.ProcessEnv;
+  beforeAll(() => {
+    awsEnv = scriptEnv({
+      AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+      AWS_DEFAULT_REGION: 'eu-west-1',
+      AWS_RETRY_MODE: 'standard',
+      AWS_MAX_ATTEMPTS: '5',
+    });
+  });
+  afterAll(async () => {
+    await Promise.all(motos.map((moto) => moto.stop()));
+  });
+  async function moto(opts: Parameters<typeof startMoto>[0]): Promise<Moto> {
+    const started = await startMoto(opts);
+    motos.push(started);
+    return started;
+  }
+  async function aws(endpoint: string, args: string[]): ReturnType<typeof run> {
+    return run('aws', args, { env: { ...awsEnv, AWS_ENDPOINT_URL: endpoint } });
+  }
+
+  test('issues ECR tokens; each server has its own port', async () => {
+    const [a, b] = await Promise.all([moto({}), moto({})]);
+    expect(a?.endpoint).not.toBe(b?.endpoint);
+    const result = await aws(a?.endpoint ?? '', ['ecr', 'get-login-password']);
+    expect(result.stdout.trim()).toBe('123456789012-auth-token');
+    expect(await a?.stats()).toEqual({ getAuthorizationToken: 1, throttled: 0, failed: 0 });
+  });
+
+  test('throttled token calls are retried by the CLI', async () => {
+    const m = await moto({ throttleEcr: 2 });
+    const result = await aws(m.endpoint, ['ecr', 'get-login-password']);
+    expect(result.code).toBe(0);
+    expect(await m.stats()).toEqual({ getAuthorizationToken: 3, throttled: 2, failed: 0 });
+  });
+
+  test('failEcr fails every token call', async () => {
+    const m = await moto({ failEcr: true });
+    const result = await aws(m.endpoint, ['ecr', 'get-login-password']);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('AccessDeniedException');
+    expect(await m.stats()).toEqual({ getAuthorizationToken: 1, throttled: 0, failed: 1 });
+  });
+
+  test('initialNoAuthActionCount turns on credential checks after N calls', async () => {
+    const m = await moto({ initialNoAuthActionCount: 1 });
+    expect((await aws(m.endpoint, ['sts', 'get-caller-identity'])).code).toBe(0);
+    const second = await aws(m.endpoint, ['sts', 'get-caller-identity']);
+    expect(second.code).not.toBe(0);
+    expect(second.stderr).toContain('InvalidClientTokenId');
+  });
+});

@@ -1,0 +1,8 @@
+// The e2e harness: one real control plane per run (started in global-setup.ts), moto on demand,
+// and an Alpine-like busybox environment for the shell scripts. Test files import only this.
+export type { KubectlResult, KubectlOptions, Cluster } from './cluster.js';
+export { cluster } from './cluster.js';
+export type { Moto, MotoOptions, MotoStats } from './moto.js';
+export { startMoto } from './moto.js';
+export { busyboxPath, scriptEnv, runBusyboxScript } from './busybox.js';
+export { e2eAvailable } from './available.js';

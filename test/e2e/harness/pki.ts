@@ -1,0 +1,81 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { run } from './process.js';
+
+export interface Pki {
+  readonly caFile: string;
+  readonly servingCertFile: string;
+  readonly servingKeyFile: string;
+  readonly adminCertFile: string;
+  readonly adminKeyFile: string;
+  /** RSA pair the API server signs and verifies ServiceAccount tokens with. */
+  readonly serviceAccountKeyFile: string;
+  readonly serviceAccountPublicKeyFile: string;
+}
+
+async function openssl(args: string[]): Promise<void> {
+  const { code, stderr } = await run('openssl', args);
+  if (code !== 0) throw new Error(`openssl ${args.join(' ')} failed (${code}):\n${stderr}`);
+}
+
+const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+
+/** A throw-away CA, the API server's serving cert, an admin client cert and the SA key pair. */
+export async function createPki(dir: string): Promise<Pki> {
+  const path = (name: string): string => join(dir, name);
+  const pki: Pki = {
+    caFile: path('ca.crt'),
+    servingCertFile: path('apiserver.crt'),
+    servingKeyFile: path('apiserver.key'),
+    adminCertFile: path('admin.crt'),
+    adminKeyFile: path('admin.key'),
+    serviceAccountKeyFile: path('sa.key'),
+    serviceAccountPublicKeyFile: path('sa.pub'),
+  };
+  await openssl([
+    'req',
+    '-x509',
+    ...EC_KEY,
+    '-keyout',
+    path('ca.key'),
+    '-out',
+    pki.caFile,
+    '-days',
+    '2',
+    '-subj',
+    '/CN=ecr-k8s-credentials-e2e-ca',
+  ]);
+  await issue(dir, 'apiserver', '/CN=kube-apiserver', [
+    'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    'extendedKeyUsage=serverAuth',
+  ]);
+  // The API server maps O= to groups: system:masters bypasses RBAC, as a cluster admin does.
+  await issue(dir, 'admin', '/O=system:masters/CN=e2e-admin', ['extendedKeyUsage=clientAuth']);
+  await openssl(['genrsa', '-out', pki.serviceAccountKeyFile, '2048']);
+  await openssl(['rsa', '-in', pki.serviceAccountKeyFile, '-pubout', '-out', pki.serviceAccountPublicKeyFile]);
+  return pki;
+}
+
+async function issue(dir: string, name: string, subject: string, extensions: string[]): Promise<void> {
+  const path = (suffix: string): string => join(dir, `${name}.${suffix}`);
+  const extFile = path('ext');
+  writeFileSync(extFile, ['basicConstraints=CA:FALSE', 'keyUsage=digitalSignature', ...extensions].join('\n') + '\n');
+  await openssl(['req', '-new', ...EC_KEY, '-keyout', path('key'), '-out', path('csr'), '-subj', subject]);
+  await openssl([
+    'x509',
+    '-req',
+    '-in',
+    path('csr'),
+    '-CA',
+    join(dir, 'ca.crt'),
+    '-CAkey',
+    join(dir, 'ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    extFile,
+    '-out',
+    path('crt'),
+  ]);
+}

@@ -1,0 +1,91 @@
+import { spawn } from 'node:child_process';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { run } from './process.js';
+
+export interface Binaries {
+  readonly kubeApiserver: string;
+  readonly kubectl: string;
+  readonly etcd: string;
+}
+
+export interface FoundPrerequisites {
+  readonly ok: true;
+  readonly binaries: Binaries;
+  readonly busybox: string;
+  readonly jq: string;
+  readonly scriptKubectl: string;
+  readonly python: string;
+  readonly aws: string;
+}
+
+export type PrerequisiteCheck = FoundPrerequisites | { readonly ok: false; readonly why: string };
+
+const PREREQS_HINT = 'run scripts/e2e-prereqs.sh';
+
+export function cacheDir(): string {
+  return process.env.ECR_K8S_CACHE_DIR ?? join(homedir(), '.cache', 'ecr-k8s-credentials');
+}
+
+/** The first executable `name` on PATH, or undefined. */
+export function which(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Finds everything the suite needs. Missing control-plane binaries are built when Go is there
+ * (cached afterwards; the first build prints its progress and takes many minutes).
+ */
+export async function checkPrerequisites(repoRoot: string): Promise<PrerequisiteCheck> {
+  const buildScript = join(repoRoot, 'scripts', 'build-control-plane.sh');
+  const printed = await run('bash', [buildScript, '--print-paths']);
+  const [kubeApiserver, kubectl, etcd] = printed.stdout.trim().split('\n');
+  if (printed.code !== 0 || !kubeApiserver || !kubectl || !etcd) {
+    return { ok: false, why: `${buildScript} --print-paths failed: ${printed.stderr.trim()}` };
+  }
+  const binaries: Binaries = { kubeApiserver, kubectl, etcd };
+  if (!Object.values(binaries).every((file) => existsSync(file))) {
+    if (which('go') === undefined) {
+      return {
+        ok: false,
+        why: `kube-apiserver/etcd are not built and Go is not installed (install Go >= 1.26, then ${PREREQS_HINT})`,
+      };
+    }
+    const code = await buildControlPlane(buildScript);
+    if (code !== 0) return { ok: false, why: `${buildScript} failed with exit code ${code} (see its output above)` };
+  }
+
+  const busybox = which('busybox');
+  if (busybox === undefined)
+    return { ok: false, why: `busybox is not installed (apt-get install busybox, or ${PREREQS_HINT})` };
+  const jq = which('jq');
+  if (jq === undefined) return { ok: false, why: `jq is not installed (${PREREQS_HINT})` };
+  if (which('openssl') === undefined) return { ok: false, why: `openssl is not installed (${PREREQS_HINT})` };
+  const venv = join(cacheDir(), 'venv');
+  const python = join(venv, 'bin', 'python');
+  const aws = join(venv, 'bin', 'aws');
+  if (!existsSync(join(venv, '.requirements.sha256')) || !existsSync(python) || !existsSync(aws)) {
+    return { ok: false, why: `no moto/aws CLI venv at ${venv} (${PREREQS_HINT})` };
+  }
+  // The machine's kubectl is the closest to the one alpine/k8s ships; the built one otherwise.
+  const scriptKubectl = existsSync('/usr/bin/kubectl') ? '/usr/bin/kubectl' : binaries.kubectl;
+  return { ok: true, binaries, busybox, jq, scriptKubectl, python, aws };
+}
+
+function buildControlPlane(script: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [script], { stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('error', reject);
+    child.on('exit', (code) => resolve(code ?? 1));
+  });
+}
