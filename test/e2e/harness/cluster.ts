@@ -22,15 +22,17 @@ export interface KubectlOptions {
   allowFail?: boolean;
 }
 
+// Function-typed members, not methods: they are closures, safe to destructure
+// (`const { kubectl } = cluster()`).
 export interface Cluster {
   /** https://127.0.0.1:PORT */
   server: string;
   /** Path of a kubeconfig with cluster-admin rights. */
   adminKubeconfig: string;
   /** Runs kubectl (the API server's version); throws on a non-zero exit unless allowFail. */
-  kubectl(args: string[], opts?: KubectlOptions): Promise<KubectlResult>;
+  kubectl: (args: string[], opts?: KubectlOptions) => Promise<KubectlResult>;
   /** Path of a kubeconfig authenticating as the ServiceAccount with a 1h TokenRequest token. */
-  serviceAccountKubeconfig(namespace: string, name: string): Promise<string>;
+  serviceAccountKubeconfig: (namespace: string, name: string) => Promise<string>;
 }
 
 let instance: Cluster | undefined;

@@ -26,7 +26,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     if (required) throw new Error(`E2E_REQUIRED=1 and an e2e prerequisite is missing: ${found.why}`);
     log(`e2e suite skipped: ${found.why} (E2E_REQUIRED=1 makes this a failure)`);
     project.provide(PROVIDE_KEY, { available: { ok: false, why: found.why }, cluster: null, tools: null });
-    return async () => undefined;
+    return () => Promise.resolve();
   }
 
   const workDir = mkdtempSync(join(tmpdir(), 'ecr-k8s-e2e-'));

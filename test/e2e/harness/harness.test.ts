@@ -115,10 +115,10 @@ describe.skipIf(!e2eAvailable.ok)('moto', () => {
 
   test('issues ECR tokens; each server has its own port', async () => {
     const [a, b] = await Promise.all([moto({}), moto({})]);
-    expect(a?.endpoint).not.toBe(b?.endpoint);
-    const result = await aws(a?.endpoint ?? '', ['ecr', 'get-login-password']);
+    expect(a.endpoint).not.toBe(b.endpoint);
+    const result = await aws(a.endpoint, ['ecr', 'get-login-password']);
     expect(result.stdout.trim()).toBe('123456789012-auth-token');
-    expect(await a?.stats()).toEqual({ getAuthorizationToken: 1, throttled: 0, failed: 0 });
+    expect(await a.stats()).toEqual({ getAuthorizationToken: 1, throttled: 0, failed: 0 });
   });
 
   test('throttled token calls are retried by the CLI', async () => {

@@ -22,9 +22,9 @@ export interface MotoStats {
 export interface Moto {
   /** http://127.0.0.1:PORT, for AWS_ENDPOINT_URL. */
   endpoint: string;
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
   /** Counts of the ECR token calls so far. */
-  stats(): Promise<MotoStats>;
+  stats: () => Promise<MotoStats>;
 }
 
 const SERVER_SCRIPT = fileURLToPath(new URL('./moto_server.py', import.meta.url));

@@ -54,7 +54,7 @@ export async function checkPrerequisites(repoRoot: string): Promise<Prerequisite
     return { ok: false, why: `${buildScript} --print-paths failed: ${printed.stderr.trim()}` };
   }
   const binaries: Binaries = { kubeApiserver, kubectl, etcd };
-  if (!Object.values(binaries).every((file) => existsSync(file))) {
+  if (![kubeApiserver, kubectl, etcd].every((file) => existsSync(file))) {
     if (which('go') === undefined) {
       return {
         ok: false,
