@@ -6,3 +6,5 @@ export type { Moto, MotoOptions, MotoStats } from './moto.js';
 export { startMoto } from './moto.js';
 export { busyboxPath, scriptEnv, runBusyboxScript } from './busybox.js';
 export { e2eAvailable } from './available.js';
+export type { BundleObject } from './bundle.js';
+export { DIST_DIR, synthBundle, loadBundle, bundleObject } from './bundle.js';

@@ -1,0 +1,50 @@
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+import { run } from './process.js';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+/** The committed bundle, as users apply it. */
+export const DIST_DIR = join(REPO_ROOT, 'dist');
+
+/** One Kubernetes object of a bundle, loosely typed: tests pick the fields they check. */
+export interface BundleObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  [field: string]: unknown;
+}
+
+/** Renders a bundle with the generator's CLI (as `npm run synth -- ARGS`) into `outDir`. */
+export async function synthBundle(args: readonly string[], outDir?: string): Promise<string> {
+  const dir = outDir ?? join(mkdtempSync(join(tmpdir(), 'ecr-e2e-synth-')), 'dist');
+  const tsx = join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
+  const result = await run(tsx, [join(REPO_ROOT, 'src', 'main.ts'), '--out-dir', dir, ...args], {
+    cwd: REPO_ROOT,
+  });
+  if (result.code !== 0) {
+    throw new Error(`synth ${args.join(' ')} exited ${result.code}\n${result.stderr}${result.stdout}`);
+  }
+  return dir;
+}
+
+/** The objects `kubectl apply -f DIR` would apply: every top-level *.yaml, in file order. */
+export function loadBundle(dir: string): BundleObject[] {
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.yaml'))
+    .sort()
+    .flatMap((file) =>
+      parseAllDocuments(readFileSync(join(dir, file), 'utf8'))
+        .map((doc) => doc.toJS() as BundleObject | null)
+        .filter((object): object is BundleObject => object !== null),
+    );
+}
+
+/** The single object of `kind` in the bundle; throws if there is not exactly one. */
+export function bundleObject(objects: readonly BundleObject[], kind: string): BundleObject {
+  const found = objects.filter((object) => object.kind === kind);
+  if (found.length !== 1) throw new Error(`expected one ${kind} in the bundle, found ${found.length}`);
+  return found[0] as BundleObject;
+}
