@@ -236,10 +236,9 @@ function checkResources(config: EcrCredentialsConfig, source: Source): string[] 
   for (const [requestName, limitName, what, example] of pairs) {
     const values = [requestName, limitName].map((name) => {
       const amount = parseQuantity(config[name]);
-      if (amount === undefined || !(amount > 0)) {
-        problems.push(`${source(name)} "${config[name]}" is not a positive ${what} quantity. Use e.g. ${example}.`);
-      }
-      return amount;
+      if (amount !== undefined && amount > 0) return amount;
+      problems.push(`${source(name)} "${config[name]}" is not a positive ${what} quantity. Use e.g. ${example}.`);
+      return undefined;
     });
     const [request, limit] = values;
     if (request !== undefined && limit !== undefined && request > limit) {
