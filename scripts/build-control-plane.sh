@@ -12,7 +12,8 @@
 # Usage: scripts/build-control-plane.sh [--print-paths]
 set -euo pipefail
 
-# Keep in step with scripts/control-plane/*/go.mod and test/e2e/harness/versions.ts.
+# Keep in step with scripts/control-plane/*/go.mod (checked below) and
+# test/e2e/harness/harness.test.ts.
 KUBERNETES_VERSION=v1.34.4
 ETCD_VERSION=v3.6.16
 
@@ -32,6 +33,18 @@ if ! command -v go >/dev/null 2>&1; then
   log "go is not installed; install Go >= 1.26 (the etcd wrapper module needs it) and re-run."
   exit 1
 fi
+
+# The version strings come from here, the code from the wrapper's go.mod: refuse to label one
+# version with another's name.
+require_version() {
+  local go_mod=$1 module=$2 version=$3
+  if ! grep -qE "^[[:space:]]*$module $version( |\$)" "$go_mod"; then
+    log "$go_mod does not require $module $version; update it (go get -tool ...) or this script."
+    exit 1
+  fi
+}
+require_version "$repo_root/scripts/control-plane/kubernetes/go.mod" k8s.io/kubernetes "$KUBERNETES_VERSION"
+require_version "$repo_root/scripts/control-plane/etcd/go.mod" go.etcd.io/etcd/server/v3 "$ETCD_VERSION"
 
 # build NAME MODULE_DIR PACKAGE OUTPUT LDFLAGS
 build() {
