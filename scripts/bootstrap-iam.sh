@@ -39,6 +39,7 @@ export AWS_CLI_AUTO_PROMPT=off
 COMMAND=""
 NAME=ecr-k8s
 REGION=""
+REGION_GIVEN=false
 NAMESPACE=ecr-updater
 SECRET_NAME=aws-ecr-credentials
 CONTEXT=""
@@ -187,7 +188,8 @@ step fails, the Secret gets the old key back and the new key is deleted.
 With --output the new key goes to FILE and the old key is NOT deleted (this script cannot
 know when you applied FILE); the command to delete it is printed.
 
-An IAM user can hold 2 keys; rotate needs the user to hold 1.
+An IAM user can hold 2 keys; rotate needs the user to hold 1. Without --region, the Secret
+keeps the AWS_REGION it holds.
 
 Options:
 $(common_options_help)
@@ -267,7 +269,10 @@ parse_args() {
         fi
         case $opt in
           --name) NAME=$value ;;
-          --region) REGION=$value ;;
+          --region)
+            REGION=$value
+            REGION_GIVEN=true
+            ;;
           --namespace) NAMESPACE=$value ;;
           --secret-name) SECRET_NAME=$value ;;
           --context) CONTEXT=$value ;;
@@ -1074,6 +1079,11 @@ cmd_rotate() {
     if $SECRET_EXISTS && [[ -n $SECRET_KEY_ID ]] && ! has_key "$SECRET_KEY_ID"; then
       die "Secret $NAMESPACE/$SECRET_NAME holds key $SECRET_KEY_ID, which is not a key of $USER_NAME (keys: $(keys_text)); check --name, --namespace and --secret-name"
     fi
+    # Without --region, a rotation keeps the region the Secret already names.
+    if ! $REGION_GIVEN && [[ -n $SECRET_REGION && $SECRET_REGION != "$REGION" && $SECRET_REGION =~ $REGION_RE ]]; then
+      say "keeping AWS_REGION=$SECRET_REGION from the Secret (pass --region to change it)"
+      REGION=$SECRET_REGION
+    fi
   fi
   if [[ ${#KEYS[@]} -ge 2 ]]; then
     local spare="" id
@@ -1215,7 +1225,7 @@ cmd_delete() {
     $has_policy && summary="$summary and policy $POLICY_NAME"
   fi
   if $DRY_RUN; then
-    printf '# would ask to confirm deleting: %s\n' "$summary"
+    $YES || printf '# would ask on stdin to confirm deleting: %s\n' "$summary"
   elif ! $YES; then
     printf '%s: about to delete %s.\nType "yes" to continue: ' "$PROG" "$summary" >&2
     local answer=""

@@ -5,7 +5,16 @@
 // (so a policy scoped with --repository is checked by its exact JSON, not by calls), it does not
 // implement GetDownloadUrlForLayer, and new keys work at once (no IAM propagation delay).
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -351,13 +360,20 @@ describe.skipIf(!e2eAvailable.ok)('scripts/bootstrap-iam.sh', () => {
     });
 
     test('rotate leaves exactly one key, the new one, in the Secret, and the old key dead', async () => {
-      const out = await bootstrap(['rotate', ...flags(name, namespace)], env(admin), { watchProc: true });
+      // No --region: the Secret keeps its region even though AWS_REGION says otherwise.
+      const out = await bootstrap(
+        ['rotate', '--name', name, '--namespace', namespace],
+        env(admin, { AWS_REGION: 'us-west-2' }),
+        { watchProc: true },
+      );
+      expect(out.stderr).toContain(`keeping AWS_REGION=${REGION} from the Secret`);
       expect(out.stderr).toContain('done:');
       expect(out.code).toBe(0);
       const secret = await readSecret(namespace);
       if (secret === null) throw new Error('Secret gone after rotate');
       const rotated = credsOf(secret);
       expect(rotated.id).not.toBe(firstKey.id);
+      expect(decode(secret.data.AWS_REGION ?? '')).toBe(REGION);
       expect(await keyIds(user)).toEqual([rotated.id]);
       expect((await aws(['ecr', 'get-authorization-token'], rotated)).code).toBe(0);
       const old = await aws(['ecr', 'get-authorization-token'], firstKey);
@@ -845,6 +861,56 @@ describe.skipIf(!e2eAvailable.ok)('scripts/bootstrap-iam.sh', () => {
       } finally {
         await cluster().kubectl(['delete', 'validatingadmissionpolicybinding,validatingadmissionpolicy', policyName]);
       }
+    });
+
+    test('Ctrl-C in the middle: the run undoes what it created and exits 130', async () => {
+      // An aws stand-in that hangs in create-access-key, so the interrupt lands mid-run.
+      const dir = mkdtempSync(join(tmpdir(), 'bootstrap-slow-'));
+      const reached = join(dir, 'reached');
+      writeFileSync(
+        join(dir, 'aws'),
+        [
+          '#!/bin/sh',
+          'for arg in "$@"; do',
+          `  if [ "$arg" = create-access-key ]; then : > '${reached}'; exec sleep 60; fi`,
+          'done',
+          `exec '${realAws}' "$@"`,
+          '',
+        ].join('\n'),
+      );
+      chmodSync(join(dir, 'aws'), 0o755);
+      const users = await userNames();
+      const base = env(admin);
+      // Its own process group, like a terminal's foreground job: Ctrl-C signals the whole group.
+      const child = spawn(
+        '/bin/bash',
+        [SCRIPT, 'create', '--name', 'interrupted', '--region', REGION, '--output', '-'],
+        {
+          env: { ...base, PATH: `${dir}:${base.PATH ?? ''}` },
+          detached: true,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      const group = child.pid ?? 0;
+      try {
+        for (let i = 0; !existsSync(reached); i += 1) {
+          if (i > 1200) throw new Error(`the script never reached create-access-key:\n${stderr}`);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        process.kill(-group, 'SIGINT');
+        expect(await closed).toBe(130);
+      } finally {
+        if (child.exitCode === null) process.kill(-group, 'SIGKILL');
+      }
+      expect(stderr).toContain('created IAM user interrupted-ecr-puller');
+      expect(stderr).toContain('deleting user interrupted-ecr-puller');
+      expect(stdout).toBe('');
+      expect(await userNames()).toEqual(users);
     });
 
     test('rotate: a new key that does not work never reaches the Secret and is deleted', async () => {
