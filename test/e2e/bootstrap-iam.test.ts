@@ -41,6 +41,8 @@ interface Outcome {
   readonly stderr: string;
   /** Every distinct /proc/PID/cmdline seen (NULs as spaces) while the script ran. */
   readonly cmdlines: ReadonlySet<string>;
+  /** strace's record of every execve (with its argv) of the script and its children. */
+  readonly execs: readonly string[];
 }
 
 interface SecretObject {
@@ -80,6 +82,10 @@ function scanProc(seen: Set<string>): void {
   }
 }
 
+/** strace, if installed (scripts/e2e-prereqs.sh installs it); without it only /proc is polled. */
+const strace = ['/usr/bin/strace', '/bin/strace'].find((file) => existsSync(file));
+if (strace === undefined) console.warn('[bootstrap-iam] strace not found: the argv audit polls /proc only');
+
 const decode = (b64: string): string => Buffer.from(b64, 'base64').toString('utf8');
 
 describe.skipIf(!e2eAvailable.ok)('scripts/bootstrap-iam.sh', () => {
@@ -103,23 +109,68 @@ describe.skipIf(!e2eAvailable.ok)('scripts/bootstrap-iam.sh', () => {
   }
 
   /**
-   * Runs the script; with `watchProc`, reads every /proc/PID/cmdline every few milliseconds
-   * while it runs (an aws or kubectl process lives far longer than that), so a key passed as an
-   * argument to anything would be seen.
+   * Runs the script. With `auditArgv`, two independent watches of every argv: strace records each
+   * execve of the script and its children (exhaustive, even for a process that lives a
+   * microsecond), and every /proc/PID/cmdline on the machine is read every few milliseconds
+   * while it runs (what another user could see).
    */
   async function bootstrap(
     args: readonly string[],
     runEnv: NodeJS.ProcessEnv,
-    opts: { input?: string; watchProc?: boolean } = {},
+    opts: { input?: string; auditArgv?: boolean } = {},
   ): Promise<Outcome> {
+    const audit = opts.auditArgv === true;
     const cmdlines = new Set<string>();
+    const trace = join(mkdtempSync(join(tmpdir(), 'bootstrap-trace-')), 'execve.trace');
+    const [command, commandArgs] =
+      audit && strace !== undefined
+        ? [
+            strace,
+            [
+              '-f',
+              '-qq',
+              '--seccomp-bpf',
+              '-e',
+              'trace=execve',
+              '-e',
+              'signal=none',
+              '-s',
+              '65535',
+              '-o',
+              trace,
+              '/bin/bash',
+              SCRIPT,
+              ...args,
+            ],
+          ]
+        : ['/bin/bash', [SCRIPT, ...args]];
     const state = { done: false };
-    const running = exec('/bin/bash', [SCRIPT, ...args], runEnv, opts.input).finally(() => (state.done = true));
-    while (opts.watchProc === true && !state.done) {
+    const running = exec(command, commandArgs, runEnv, opts.input).finally(() => (state.done = true));
+    while (audit && !state.done) {
       scanProc(cmdlines);
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
-    return { ...(await running), cmdlines };
+    const result = await running;
+    const execs =
+      audit && existsSync(trace)
+        ? readFileSync(trace, 'utf8')
+            .split('\n')
+            .filter((line) => line.includes('execve('))
+        : [];
+    return { ...result, cmdlines, execs };
+  }
+
+  /** Every argv the audit saw that holds `secret`; must be empty. */
+  function argvLeaks(out: Outcome, secret: string): string[] {
+    return [...out.cmdlines, ...out.execs].filter((line) => line.includes(secret));
+  }
+
+  /** Proves the audit watched: it saw the aws process that created the key. */
+  function sawKeyCreation(out: Outcome): { procPoll: boolean; strace: boolean } {
+    return {
+      procPoll: [...out.cmdlines].some((line) => line.includes('create-access-key')),
+      strace: out.execs.some((line) => line.includes('"create-access-key"')),
+    };
   }
 
   async function aws(args: readonly string[], creds: Creds | null = admin) {
@@ -248,7 +299,7 @@ describe.skipIf(!e2eAvailable.ok)('scripts/bootstrap-iam.sh', () => {
     });
 
     test('create makes the user, policy and one key, and the Secret the bundle reads', async () => {
-      const out = await bootstrap(['create', ...flags(name, namespace)], env(admin), { watchProc: true });
+      const out = await bootstrap(['create', ...flags(name, namespace)], env(admin), { auditArgv: true });
       expect(out.stderr).toContain('done:');
       expect(out.code).toBe(0);
 
@@ -289,8 +340,8 @@ describe.skipIf(!e2eAvailable.ok)('scripts/bootstrap-iam.sh', () => {
       // The secret key never left the script except into the Secret.
       expect(firstKey.secret).toMatch(/^\S{20,}$/);
       expect(out.stdout + out.stderr).not.toContain(firstKey.secret);
-      expect([...out.cmdlines].some((line) => line.includes('create-access-key'))).toBe(true);
-      expect([...out.cmdlines].filter((line) => line.includes(firstKey.secret))).toEqual([]);
+      expect(sawKeyCreation(out)).toEqual({ procPoll: true, strace: strace !== undefined });
+      expect(argvLeaks(out, firstKey.secret)).toEqual([]);
     });
 
     test('the key logs in to ECR and pulls, and is denied push, admin and IAM actions', async () => {
@@ -364,7 +415,7 @@ describe.skipIf(!e2eAvailable.ok)('scripts/bootstrap-iam.sh', () => {
       const out = await bootstrap(
         ['rotate', '--name', name, '--namespace', namespace],
         env(admin, { AWS_REGION: 'us-west-2' }),
-        { watchProc: true },
+        { auditArgv: true },
       );
       expect(out.stderr).toContain(`keeping AWS_REGION=${REGION} from the Secret`);
       expect(out.stderr).toContain('done:');
@@ -380,8 +431,8 @@ describe.skipIf(!e2eAvailable.ok)('scripts/bootstrap-iam.sh', () => {
       expect(old.stderr).toMatch(/InvalidClientTokenId/);
 
       expect(out.stdout + out.stderr).not.toContain(rotated.secret);
-      expect([...out.cmdlines].some((line) => line.includes('create-access-key'))).toBe(true);
-      expect([...out.cmdlines].filter((line) => line.includes(rotated.secret))).toEqual([]);
+      expect(sawKeyCreation(out)).toEqual({ procPoll: true, strace: strace !== undefined });
+      expect(argvLeaks(out, rotated.secret)).toEqual([]);
     });
 
     test('delete without confirmation deletes nothing', async () => {
@@ -410,7 +461,7 @@ describe.skipIf(!e2eAvailable.ok)('scripts/bootstrap-iam.sh', () => {
       const dir = mkdtempSync(join(tmpdir(), 'bootstrap-out-'));
       const file = join(dir, 'secret.yaml');
       const out = await bootstrap(['create', '--name', 'file', '--region', REGION, '--output', file], env(admin), {
-        watchProc: true,
+        auditArgv: true,
       });
       expect(out.code).toBe(0);
       expect(statSync(file).mode & 0o777).toBe(0o600);
@@ -427,7 +478,8 @@ describe.skipIf(!e2eAvailable.ok)('scripts/bootstrap-iam.sh', () => {
       expect(await keyIds('file-ecr-puller')).toEqual([key.id]);
       expect((await aws(['ecr', 'get-authorization-token'], key)).code).toBe(0);
       expect(out.stdout + out.stderr).not.toContain(key.secret);
-      expect([...out.cmdlines].filter((line) => line.includes(key.secret))).toEqual([]);
+      expect(sawKeyCreation(out).strace).toBe(strace !== undefined);
+      expect(argvLeaks(out, key.secret)).toEqual([]);
 
       writeFileSync(file, 'kept');
       const again = await bootstrap(['create', '--name', 'file', '--region', REGION, '--output', file], env(admin));
@@ -457,13 +509,14 @@ describe.skipIf(!e2eAvailable.ok)('scripts/bootstrap-iam.sh', () => {
 
     test('create --output - prints the manifest on stdout only', async () => {
       const out = await bootstrap(['create', '--name', 'stdout', '--region', REGION, '--output', '-'], env(admin), {
-        watchProc: true,
+        auditArgv: true,
       });
       expect(out.code).toBe(0);
       const key = credsOf(parse(out.stdout) as SecretObject);
       expect(key.secret.length).toBeGreaterThanOrEqual(20);
       expect(out.stderr).not.toContain(key.secret);
-      expect([...out.cmdlines].filter((line) => line.includes(key.secret))).toEqual([]);
+      expect(sawKeyCreation(out).strace).toBe(strace !== undefined);
+      expect(argvLeaks(out, key.secret)).toEqual([]);
       const deleted = await bootstrap(
         ['delete', '--name', 'stdout', '--region', REGION, '--output', '-', '--yes'],
         env(admin),
