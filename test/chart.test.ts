@@ -82,10 +82,11 @@ describe('default bundle', () => {
 
   test('NetworkPolicy: no ingress, egress only DNS, 443 and the API server port', () => {
     const policy = find(objects, 'NetworkPolicy') as unknown as {
-      spec: { policyTypes: string[]; ingress: unknown[]; egress: { ports: { port: number; protocol: string }[] }[] };
+      spec: { policyTypes: string[]; ingress?: unknown[]; egress: { ports: { port: number; protocol: string }[] }[] };
     };
     expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
-    expect(policy.spec.ingress).toEqual([]);
+    // Ingress listed with no rules: all ingress denied.
+    expect(policy.spec.ingress).toBeUndefined();
     expect(policy.spec.egress.flatMap((rule) => rule.ports.map((port) => `${port.protocol}/${port.port}`))).toEqual([
       'UDP/53',
       'TCP/53',
@@ -135,6 +136,12 @@ describe('default bundle', () => {
       '/home/refresh',
       '/tmp',
     ]);
+  });
+
+  test('empty settings are written without a value, so re-applying is a no-op', () => {
+    const env = cronJobPod(objects).containers[0]!.env;
+    expect(env.filter((variable) => variable.value === '')).toEqual([]);
+    expect(env.find((variable) => variable.name === 'ECR_REGISTRIES')).toEqual({ name: 'ECR_REGISTRIES' });
   });
 
   test('AWS keys come from the credentials Secret, never as literal values', () => {

@@ -27,7 +27,8 @@ function contents(dir: string): Record<string, string> {
   );
 }
 
-describe('npm run synth', () => {
+// Each case starts a real process (tsx + node); generous time for a loaded CI machine.
+describe('npm run synth', { timeout: 60_000 }, () => {
   const base = mkdtempSync(join(tmpdir(), 'ecr-main-'));
 
   test('writes the bundle and says where', async () => {

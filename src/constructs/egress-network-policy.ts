@@ -28,8 +28,9 @@ export class EgressNetworkPolicy extends Construct {
       metadata: { name: 'ecr-credential-refresh', namespace: props.namespace, labels: { ...PART_OF } },
       spec: {
         podSelector: { matchLabels: { ...props.podLabels } },
+        // Listing Ingress with no ingress rules denies all ingress. An explicit `ingress: []`
+        // would do the same but is dropped by the API server, so every apply would rewrite it.
         policyTypes: ['Ingress', 'Egress'],
-        ingress: [],
         egress: [
           // DNS to any destination: cluster DNS may be a Service, a node-local cache on a
           // link-local address, or the node itself, depending on the distribution.

@@ -48,6 +48,10 @@ function fromAwsSecret(name: string, secretName: string, optional = false): EnvV
  * environment variables; nothing is interpolated into the script text.
  */
 export function refreshPodTemplate(props: RefreshPodProps): PodTemplateSpec {
+  const setting = (name: string, value: string): EnvVar =>
+    // An empty value is stored as no value; writing `value: ""` would make every client-side
+    // apply report a change. The variable is still set, to the empty string.
+    value === '' ? { name } : { name, value };
   const env: EnvVar[] = [
     fromAwsSecret('AWS_ACCESS_KEY_ID', props.awsSecretName),
     fromAwsSecret('AWS_SECRET_ACCESS_KEY', props.awsSecretName),
@@ -62,11 +66,11 @@ export function refreshPodTemplate(props: RefreshPodProps): PodTemplateSpec {
     { name: 'HOME', value: HOME },
     { name: 'TMPDIR', value: '/tmp' },
     { name: 'ECR_SECRET_NAME', value: props.pullSecretName },
-    { name: 'ECR_REGISTRIES', value: (props.registries ?? []).join(' ') },
-    { name: 'ECR_TARGET_NAMESPACES', value: (props.targetNamespaces ?? []).join(' ') },
-    { name: 'ECR_EXCLUDE_NAMESPACES', value: (props.excludeNamespaces ?? []).join(' ') },
-    { name: 'ECR_NAMESPACE_SELECTOR', value: props.namespaceSelector ?? '' },
-    { name: 'ECR_ADOPT_EXISTING', value: String(props.adoptExistingSecrets ?? false) },
+    setting('ECR_REGISTRIES', (props.registries ?? []).join(' ')),
+    setting('ECR_TARGET_NAMESPACES', (props.targetNamespaces ?? []).join(' ')),
+    setting('ECR_EXCLUDE_NAMESPACES', (props.excludeNamespaces ?? []).join(' ')),
+    setting('ECR_NAMESPACE_SELECTOR', props.namespaceSelector ?? ''),
+    setting('ECR_ADOPT_EXISTING', String(props.adoptExistingSecrets ?? false)),
   ];
   return {
     metadata: { labels: { ...REFRESH_POD_LABELS } },
