@@ -30,7 +30,7 @@ readonly DNS_SUBDOMAIN_RE='^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[
 readonly IAM_NAME_RE='^[A-Za-z0-9+=,.@_-]+$'
 # ECR repository names (lowercase, path segments) with the IAM wildcards * and ?.
 readonly REPOSITORY_RE='^[a-z0-9*?]+([._/-]+[a-z0-9*?]+)*$'
-readonly REPOSITORY_ARN_RE='^arn:aws[a-z-]*:ecr:[a-z0-9*?-]+:([0-9]{12}|[*?]+):repository/.+$'
+readonly REPOSITORY_ARN_RE='^arn:aws[a-z-]*:ecr:[a-z0-9*?-]+:([0-9]{12}|[*?]+):repository/[a-z0-9._/*?-]+$'
 
 # The aws CLI v2 pipes output through a pager and may prompt; neither may happen here.
 export AWS_PAGER=""

@@ -727,6 +727,23 @@ describe.skipIf(!e2eAvailable.ok)('scripts/bootstrap-iam.sh', () => {
         [/--repository "Team\/App"/, /lowercase/],
       ],
       [
+        'malformed repository ARN',
+        () => ({
+          args: [
+            'create',
+            '--name',
+            'bad',
+            '--region',
+            REGION,
+            '--repository',
+            'arn:aws:ecr:eu-west-1:123456789012:repository/a"b',
+          ],
+          env: env(admin),
+        }),
+        2,
+        [/--repository "arn:aws:ecr:eu-west-1:123456789012:repository\/a"b" is not an ECR repository ARN/],
+      ],
+      [
         '--yes on create',
         () => ({ args: ['create', '--name', 'bad', '--region', REGION, '--yes'], env: env(admin) }),
         2,
