@@ -153,8 +153,8 @@ command_help() {
       cat <<EOF
 Usage: $PROG create [options]
 
-Creates IAM user PREFIX-ecr-puller (path $USER_PATH, tagged $TAG_KEY=$MANAGED_BY), its
-inline policy PREFIX-ecr-pull, and one access key; proves the key with
+Creates IAM user PREFIX-ecr-puller (path $USER_PATH, tag $TAG_KEY=$MANAGED_BY),
+its inline policy PREFIX-ecr-pull and one access key; proves the key with
 GetAuthorizationToken; then server-side applies Secret NS/NAME (type Opaque, keys
 AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ACCOUNT_ID).
 

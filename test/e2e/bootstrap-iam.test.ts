@@ -86,6 +86,22 @@ function scanProc(seen: Set<string>): void {
 const strace = ['/usr/bin/strace', '/bin/strace'].find((file) => existsSync(file));
 if (strace === undefined) console.warn('[bootstrap-iam] strace not found: the argv audit polls /proc only');
 
+/** What README's "Who may run bootstrap-iam.sh" lists for the caller (create, rotate, delete). */
+const OPERATOR_ACTIONS = [
+  'iam:GetUser',
+  'iam:CreateUser',
+  'iam:TagUser',
+  'iam:DeleteUser',
+  'iam:GetUserPolicy',
+  'iam:PutUserPolicy',
+  'iam:DeleteUserPolicy',
+  'iam:ListUserPolicies',
+  'iam:ListAttachedUserPolicies',
+  'iam:ListAccessKeys',
+  'iam:CreateAccessKey',
+  'iam:DeleteAccessKey',
+];
+
 const decode = (b64: string): string => Buffer.from(b64, 'base64').toString('utf8');
 
 describe.skipIf(!e2eAvailable.ok)('scripts/bootstrap-iam.sh', () => {
@@ -454,6 +470,63 @@ describe.skipIf(!e2eAvailable.ok)('scripts/bootstrap-iam.sh', () => {
       expect(again.code).toBe(0);
       expect(again.stderr).toContain('nothing to delete');
     });
+  });
+
+  test('the rights README documents for the caller are enough for create, rotate and delete', async () => {
+    const namespace = await newNamespace();
+    // AWS: exactly the listed actions, on "*" (moto cannot match IAM resource ARNs).
+    await awsDo(['iam', 'create-user', '--user-name', 'operator']);
+    const policy = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: OPERATOR_ACTIONS, Resource: '*' }],
+    });
+    await awsDo([
+      'iam',
+      'put-user-policy',
+      '--user-name',
+      'operator',
+      '--policy-name',
+      'operate',
+      '--policy-document',
+      policy,
+    ]);
+    const operator = await createKey('operator');
+    // Kubernetes: a Role with exactly the listed rights, for a ServiceAccount with nothing else.
+    const rbac = {
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [
+        { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'operator', namespace } },
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'Role',
+          metadata: { name: 'bootstrap-iam', namespace },
+          rules: [
+            { apiGroups: [''], resources: ['namespaces'], resourceNames: [namespace], verbs: ['get'] },
+            { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'create', 'patch', 'delete'] },
+          ],
+        },
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'RoleBinding',
+          metadata: { name: 'bootstrap-iam', namespace },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'bootstrap-iam' },
+          subjects: [{ kind: 'ServiceAccount', name: 'operator', namespace }],
+        },
+      ],
+    };
+    await cluster().kubectl(['apply', '-f', '-'], { input: JSON.stringify(rbac) });
+    const runEnv = env(operator, { KUBECONFIG: await cluster().serviceAccountKubeconfig(namespace, 'operator') });
+
+    const created = await bootstrap(['create', ...flags('operated', namespace)], runEnv);
+    expect(created.stderr).toContain('done:');
+    const rotated = await bootstrap(['rotate', ...flags('operated', namespace)], runEnv);
+    expect(rotated.stderr).toContain('done:');
+    const deleted = await bootstrap(['delete', ...flags('operated', namespace, '--yes')], runEnv);
+    expect(deleted.stderr).toContain('deleted IAM user operated-ecr-puller');
+    expect([created.code, rotated.code, deleted.code]).toEqual([0, 0, 0]);
+    expect(await userNames()).not.toContain('operated-ecr-puller');
+    expect(await readSecret(namespace)).toBeNull();
   });
 
   describe('--output mode (no cluster)', () => {
