@@ -344,6 +344,7 @@ auths=
 secret_values="$secret_values $docker_config_b64"
 
 refreshed_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+registry_list=$(printf '%s' "$registries" | tr ' ' ',')
 if [ -n "$expires_epoch" ]; then
   expires_at=$(date -u -d "@$expires_epoch" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || printf '')
 else
@@ -440,7 +441,7 @@ print_secret() {
   printf -- '---\n{"apiVersion":"v1","kind":"Secret","metadata":{"name":"%s","namespace":"%s",' "$secret_name" "$1"
   printf '"labels":{"app.kubernetes.io/managed-by":"%s","app.kubernetes.io/part-of":"ecr-k8s-credentials","app.kubernetes.io/component":"pull-secret"},' "$FIELD_MANAGER"
   printf '"annotations":{"%s/refreshed-at":"%s","%s/expires-at":"%s","%s/registries":"%s"}},' \
-    "$ANNOTATION_PREFIX" "$refreshed_at" "$ANNOTATION_PREFIX" "$expires_at" "$ANNOTATION_PREFIX" "$registries"
+    "$ANNOTATION_PREFIX" "$refreshed_at" "$ANNOTATION_PREFIX" "$expires_at" "$ANNOTATION_PREFIX" "$registry_list"
   printf '"type":"kubernetes.io/dockerconfigjson","data":{".dockerconfigjson":"%s"}}\n' "$docker_config_b64"
 }
 

@@ -1,0 +1,696 @@
+// The refresh script as the CronJob runs it: the copy in dist's ConfigMap, under busybox ash with
+// only kubectl, the aws CLI and jq beside busybox, against the harness's real kube-apiserver and
+// moto, authenticated as a ServiceAccount bound to dist's ClusterRole and nothing else.
+//
+// Namespaces are the test's own (a prefix per test), so the tests do not see each other's; the
+// default "every namespace" run goes first because later tests leave namespaces behind on purpose
+// (a terminating one, foreign Secrets).
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import {
+  DIST_DIR,
+  bundleObject,
+  cluster,
+  e2eAvailable,
+  loadBundle,
+  runBusyboxScript,
+  scriptEnv,
+  startMoto,
+  type BundleObject,
+  type Moto,
+} from './harness/index.js';
+
+const SRC_SCRIPT = fileURLToPath(new URL('../../src/scripts/refresh-ecr-credentials.sh', import.meta.url));
+/** The bundle whose ConfigMap and ClusterRole are tested; E2E_BUNDLE_DIR points at a fresh synth. */
+const BUNDLE_DIR = process.env.E2E_BUNDLE_DIR ?? DIST_DIR;
+const SCRIPT_KEY = 'refresh-ecr-credentials.sh';
+const SECRET = 'ecr-registry-credentials';
+const REGION = 'eu-west-1';
+/** moto's account for any credentials. */
+const ACCOUNT = '123456789012';
+const OWN_HOST = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`;
+/** What moto's GetAuthorizationToken returns, as the Secret must carry it: base64("AWS:<password>"). */
+const MOTO_TOKEN = Buffer.from(`AWS:${ACCOUNT}-auth-token`).toString('base64');
+const FIELD_MANAGER = 'ecr-k8s-credentials';
+
+const SA_NAMESPACE = 'refresh-script-e2e';
+const SA_NAME = 'ecr-credential-updater';
+
+/** Exit codes documented at the top of the script. */
+const EXIT = { ok: 0, config: 2, aws: 3, partial: 5 } as const;
+
+interface LogRecord {
+  readonly [key: string]: string | undefined;
+}
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly records: readonly LogRecord[];
+  /** result and reason of each namespace line, by namespace. */
+  readonly namespaces: ReadonlyMap<string, { result: string; reason: string | undefined }>;
+  readonly summary: LogRecord | undefined;
+}
+
+interface SecretObject {
+  type: string;
+  metadata: {
+    resourceVersion: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    managedFields?: { manager: string; operation: string; fieldsV1?: Record<string, unknown> }[];
+  };
+  data: Record<string, string>;
+}
+
+interface DockerConfig {
+  auths: Record<string, { auth?: string; username?: string; password?: string }>;
+}
+
+/** Parses logfmt lines: key=value and key="quoted \"value\"". */
+function parseLogfmt(text: string): LogRecord[] {
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('level='))
+    .map((line) => {
+      const record: Record<string, string> = {};
+      for (const match of line.matchAll(/([\w.-]+)=("(?:[^"\\]|\\.)*"|\S*)/g)) {
+        const [, key, raw] = match;
+        if (key === undefined || raw === undefined) continue;
+        record[key] = raw.startsWith('"') ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : raw;
+      }
+      return record;
+    });
+}
+
+const decode = (b64: string): string => Buffer.from(b64, 'base64').toString('utf8');
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Every distinct cmdline and environ of every process on the machine, NULs as spaces. */
+function scanProc(seen: Set<string>): void {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    for (const file of ['cmdline', 'environ']) {
+      try {
+        const raw = readFileSync(`/proc/${entry}/${file}`);
+        if (raw.length > 0) seen.add(`${file}: ${raw.toString('utf8').replaceAll('\0', ' ')}`);
+      } catch {
+        // the process ended between readdir and read
+      }
+    }
+  }
+}
+
+const strace = ['/usr/bin/strace', '/bin/strace'].find((file) => existsSync(file));
+
+describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from the bundle ConfigMap)', () => {
+  let moto: Moto;
+  let script: string;
+  let saKubeconfig: string;
+  let workDir: string;
+
+  const kubectl = (args: string[], input?: string) => cluster().kubectl(args, { input });
+
+  async function createNamespaces(names: readonly string[], labels: Record<string, string> = {}): Promise<void> {
+    const docs = names.map((name) =>
+      JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } }),
+    );
+    await kubectl(['create', '-f', '-'], docs.join('\n---\n'));
+  }
+
+  const range = (prefix: string, count: number): string[] =>
+    Array.from({ length: count }, (_, i) => `${prefix}-${i + 1}`);
+
+  async function readSecret(namespace: string): Promise<SecretObject | null> {
+    const out = await kubectl([
+      ...['-n', namespace, 'get', 'secret', SECRET],
+      ...['-o', 'json', '--ignore-not-found', '--show-managed-fields'],
+    ]);
+    return out.stdout.trim() === '' ? null : (JSON.parse(out.stdout) as SecretObject);
+  }
+
+  /** The Secret exactly as stored: any write, even of the same data, changes resourceVersion. */
+  async function rawSecret(namespace: string): Promise<string> {
+    return (await kubectl(['-n', namespace, 'get', 'secret', SECRET, '-o', 'json', '--show-managed-fields'])).stdout;
+  }
+
+  function dockerConfig(secret: SecretObject): DockerConfig {
+    return JSON.parse(decode(secret.data['.dockerconfigjson'] ?? '')) as DockerConfig;
+  }
+
+  function env(extra: Record<string, string> = {}, awsEndpoint = moto.endpoint): NodeJS.ProcessEnv {
+    return scriptEnv({
+      KUBECONFIG: saKubeconfig,
+      AWS_ENDPOINT_URL: awsEndpoint,
+      AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'refresh-e2e',
+      AWS_REGION: REGION,
+      AWS_RETRY_MODE: 'standard',
+      AWS_MAX_ATTEMPTS: '5',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_CONFIG_FILE: '/nonexistent',
+      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+      ECR_SECRET_NAME: SECRET,
+      ...extra,
+    });
+  }
+
+  function summarize(out: { code: number; stdout: string; stderr: string }): Run {
+    const records = parseLogfmt(out.stdout);
+    const namespaces = new Map<string, { result: string; reason: string | undefined }>();
+    for (const record of records) {
+      if (record.event === 'namespace' && record.namespace !== undefined) {
+        namespaces.set(record.namespace, { result: record.result ?? '', reason: record.reason });
+      }
+    }
+    return { ...out, records, namespaces, summary: records.find((record) => record.event === 'summary') };
+  }
+
+  async function refresh(extra: Record<string, string> = {}, awsEndpoint?: string): Promise<Run> {
+    const out = await runBusyboxScript(script, env(extra, awsEndpoint), { timeoutMs: 240_000 });
+    return summarize(out);
+  }
+
+  /** The exit code; when it is not `expected`, the code with the run's whole log, to explain the failure. */
+  const exitOf = (run: Run, expected: number): number | string =>
+    run.code === expected ? run.code : `exit ${run.code}\n${run.stdout}\n${run.stderr}`;
+
+  const resultsFor = (run: Run, names: readonly string[]) => names.map((name) => run.namespaces.get(name)?.result);
+
+  beforeAll(async () => {
+    workDir = mkdtempSync(join(tmpdir(), 'refresh-e2e-'));
+    const objects: BundleObject[] = loadBundle(BUNDLE_DIR);
+    const configMap = objects.find(
+      (object) => object.kind === 'ConfigMap' && (object.data as Record<string, string> | undefined)?.[SCRIPT_KEY],
+    );
+    const text = (configMap?.data as Record<string, string> | undefined)?.[SCRIPT_KEY];
+    if (text === undefined) throw new Error(`no ConfigMap with ${SCRIPT_KEY} in ${BUNDLE_DIR}`);
+    script = join(workDir, SCRIPT_KEY);
+    writeFileSync(script, text, { mode: 0o444 });
+
+    // dist's ClusterRole as it is, bound to a ServiceAccount of this suite's own.
+    const role = bundleObject(objects, 'ClusterRole');
+    await kubectl(['apply', '-f', '-'], JSON.stringify(role));
+    await kubectl(
+      ['apply', '-f', '-'],
+      [
+        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: SA_NAMESPACE } },
+        { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: SA_NAME, namespace: SA_NAMESPACE } },
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'ClusterRoleBinding',
+          metadata: { name: SA_NAMESPACE },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role.metadata.name },
+          subjects: [{ kind: 'ServiceAccount', name: SA_NAME, namespace: SA_NAMESPACE }],
+        },
+      ]
+        .map((doc) => JSON.stringify(doc))
+        .join('\n---\n'),
+    );
+    saKubeconfig = await cluster().serviceAccountKubeconfig(SA_NAMESPACE, SA_NAME);
+    moto = await startMoto();
+  });
+
+  afterAll(async () => {
+    await moto.stop();
+  });
+
+  test('the bundle ships the script from src and a ClusterRole with only list namespaces + create/patch one Secret', async () => {
+    expect(readFileSync(script, 'utf8')).toBe(readFileSync(SRC_SCRIPT, 'utf8'));
+    const role = bundleObject(loadBundle(BUNDLE_DIR), 'ClusterRole');
+    expect(role.rules).toEqual([
+      { apiGroups: [''], resources: ['namespaces'], verbs: ['list'] },
+      { apiGroups: [''], resources: ['secrets'], resourceNames: [SECRET], verbs: ['create', 'patch'] },
+    ]);
+    // The ServiceAccount really cannot read Secrets: the script must manage without.
+    const canGet = await cluster().kubectl(['auth', 'can-i', 'get', 'secrets', '-n', 'default'], {
+      kubeconfig: saKubeconfig,
+      allowFail: true,
+    });
+    expect(canGet.stdout.trim()).toBe('no');
+  });
+
+  test('writes a valid pull secret into every namespace, and a second run refreshes it', async () => {
+    const names = range('all', 30);
+    await createNamespaces(names);
+
+    const first = await refresh();
+    expect(exitOf(first, EXIT.ok)).toBe(EXIT.ok);
+    expect(resultsFor(first, names)).toEqual(names.map(() => 'updated'));
+    // Every Active namespace of the cluster, not only this test's.
+    const listed = (
+      await kubectl([
+        'get',
+        'namespaces',
+        '-o',
+        'jsonpath={range .items[*]}{.metadata.name} {.status.phase}{"\\n"}{end}',
+      ])
+    ).stdout
+      .split('\n')
+      .filter((line) => line.endsWith(' Active'))
+      .map((line) => line.split(' ')[0] ?? '');
+    expect(listed.map((name) => [name, first.namespaces.get(name)?.result])).toEqual(
+      listed.map((name) => [name, 'updated']),
+    );
+    expect(first.summary).toMatchObject({ failed: '0', conflict: '0', exit_code: '0' });
+    expect(Number(first.summary?.updated)).toBe(listed.length);
+
+    const before = new Map<string, SecretObject>();
+    for (const name of names) {
+      const secret = await readSecret(name);
+      expect(secret).not.toBeNull();
+      if (secret === null) return;
+      before.set(name, secret);
+      expect(secret.type).toBe('kubernetes.io/dockerconfigjson');
+      // auth is ECR's authorizationToken byte for byte; kubelet needs nothing else.
+      expect(dockerConfig(secret)).toEqual({ auths: { [OWN_HOST]: { auth: MOTO_TOKEN } } });
+      expect(decode(dockerConfig(secret).auths[OWN_HOST]?.auth ?? '')).toBe(`AWS:${ACCOUNT}-auth-token`);
+      expect(secret.metadata.labels).toMatchObject({ 'app.kubernetes.io/managed-by': FIELD_MANAGER });
+      expect(secret.metadata.annotations).toMatchObject({
+        // moto's expiresAt is a fixed date in 2015.
+        'ecr-k8s-credentials/expires-at': '2015-01-01T00:00:00Z',
+        'ecr-k8s-credentials/registries': OWN_HOST,
+      });
+      expect(secret.metadata.annotations?.['ecr-k8s-credentials/refreshed-at']).toMatch(
+        /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/,
+      );
+      expect(secret.metadata.managedFields?.map((field) => [field.manager, field.operation])).toEqual([
+        [FIELD_MANAGER, 'Apply'],
+      ]);
+    }
+
+    await sleep(1_100); // refreshed-at has one-second resolution
+    const second = await refresh();
+    expect(exitOf(second, EXIT.ok)).toBe(EXIT.ok);
+    expect(resultsFor(second, names)).toEqual(names.map(() => 'updated'));
+    for (const name of names) {
+      const secret = await readSecret(name);
+      const old = before.get(name);
+      expect(secret?.metadata.resourceVersion).not.toBe(old?.metadata.resourceVersion);
+      expect(secret?.metadata.annotations?.['ecr-k8s-credentials/refreshed-at']).not.toBe(
+        old?.metadata.annotations?.['ecr-k8s-credentials/refreshed-at'],
+      );
+    }
+  });
+
+  test('ECR_TARGET_NAMESPACES takes names and globs, and reports a named namespace that does not exist', async () => {
+    await createNamespaces(['inc-a', 'inc-b-1', 'inc-b-2', 'inc-c']);
+    const run = await refresh({ ECR_TARGET_NAMESPACES: 'inc-a inc-b-? inc-missing' });
+    expect(exitOf(run, EXIT.ok)).toBe(EXIT.ok);
+    expect(resultsFor(run, ['inc-a', 'inc-b-1', 'inc-b-2'])).toEqual(['updated', 'updated', 'updated']);
+    expect(run.namespaces.get('inc-missing')).toEqual({ result: 'skipped', reason: 'namespace not found' });
+    expect(run.namespaces.has('inc-c')).toBe(false);
+    expect(run.namespaces.has('default')).toBe(false);
+    expect(await readSecret('inc-c')).toBeNull();
+    expect(run.summary).toMatchObject({ updated: '3', skipped: '1', selected: '4' });
+  });
+
+  test('ECR_EXCLUDE_NAMESPACES globs are skipped and logged', async () => {
+    await createNamespaces(['exc-keep', 'exc-skip-1', 'exc-skip-2', 'exc-x']);
+    const run = await refresh({ ECR_TARGET_NAMESPACES: 'exc-*', ECR_EXCLUDE_NAMESPACES: 'exc-skip-* exc-x' });
+    expect(exitOf(run, EXIT.ok)).toBe(EXIT.ok);
+    expect(run.namespaces.get('exc-keep')?.result).toBe('updated');
+    for (const name of ['exc-skip-1', 'exc-skip-2', 'exc-x']) {
+      expect(run.namespaces.get(name)).toEqual({ result: 'skipped', reason: 'excluded by ECR_EXCLUDE_NAMESPACES' });
+      expect(await readSecret(name)).toBeNull();
+    }
+  });
+
+  test('ECR_NAMESPACE_SELECTOR limits the namespaces by label', async () => {
+    await createNamespaces(['sel-a1', 'sel-a2'], { 'refresh-e2e/team': 'a' });
+    await createNamespaces(['sel-b1'], { 'refresh-e2e/team': 'b' });
+    const run = await refresh({ ECR_NAMESPACE_SELECTOR: 'refresh-e2e/team=a' });
+    expect(exitOf(run, EXIT.ok)).toBe(EXIT.ok);
+    expect([...run.namespaces.keys()].sort()).toEqual(['sel-a1', 'sel-a2']);
+    expect(await readSecret('sel-b1')).toBeNull();
+    expect(dockerConfig((await readSecret('sel-a2'))!).auths[OWN_HOST]?.auth).toBe(MOTO_TOKEN);
+  });
+
+  test.each([
+    ['AWS_REGION missing', { AWS_REGION: '' }, /AWS_REGION "" is not an AWS region/],
+    [
+      'a registry that is not an ECR host',
+      { ECR_REGISTRIES: 'https://210987654321.dkr.ecr.us-east-1.amazonaws.com' },
+      /ECR_REGISTRIES entry "https:\/\/210987654321.dkr.ecr.us-east-1.amazonaws.com" is not an ECR registry host/,
+    ],
+    [
+      'a China region host under .com',
+      { ECR_REGISTRIES: '210987654321.dkr.ecr.cn-north-1.amazonaws.com' },
+      /is not an ECR registry host/,
+    ],
+    [
+      'ECR_ADOPT_EXISTING not a boolean',
+      { ECR_ADOPT_EXISTING: 'yes' },
+      /ECR_ADOPT_EXISTING "yes" must be true or false/,
+    ],
+    [
+      'a malformed label selector',
+      { ECR_NAMESPACE_SELECTOR: 'team in (a' },
+      /ECR_NAMESPACE_SELECTOR "team in \(a" was rejected/,
+    ],
+  ])('configuration error (%s) exits 2 and writes nothing', async (_name, extra, message) => {
+    await createNamespaces([`cfg-${Date.now().toString(36)}`]);
+    const names = (await kubectl(['get', 'ns', '-o', 'jsonpath={.items[*].metadata.name}'])).stdout.split(' ');
+    const fresh = names.filter((name) => name.startsWith('cfg-'));
+    const run = await refresh({ ECR_TARGET_NAMESPACES: 'cfg-*', ...extra });
+    expect(exitOf(run, EXIT.config)).toBe(EXIT.config);
+    const fatal = run.records.find((record) => record.event === 'fatal');
+    expect(fatal?.reason).toMatch(message);
+    expect(run.namespaces.size).toBe(0);
+    for (const name of fresh) expect(await readSecret(name)).toBeNull();
+  });
+
+  test('a Terminating namespace is skipped, the run still exits 0', async () => {
+    await createNamespaces(['term-active', 'term-doomed']);
+    await kubectl(['-n', 'term-doomed', 'create', 'configmap', 'keeps-it-terminating']);
+    // No controller-manager runs here, so the namespace stays Terminating.
+    await kubectl(['delete', 'namespace', 'term-doomed', '--wait=false']);
+    const phase = await kubectl(['get', 'namespace', 'term-doomed', '-o', 'jsonpath={.status.phase}']);
+    expect(phase.stdout).toBe('Terminating');
+
+    const run = await refresh({ ECR_TARGET_NAMESPACES: 'term-*' });
+    expect(exitOf(run, EXIT.ok)).toBe(EXIT.ok);
+    expect(run.namespaces.get('term-doomed')).toEqual({ result: 'skipped', reason: 'namespace is terminating' });
+    expect(run.namespaces.get('term-active')?.result).toBe('updated');
+    expect(run.summary).toMatchObject({ updated: '1', skipped: '1', failed: '0' });
+  });
+
+  test('a namespace that starts terminating or disappears during the run is skipped, not failed', async () => {
+    await createNamespaces(['mid-1', 'mid-2', 'mid-doomed', 'mid-3']);
+    await kubectl(['-n', 'mid-doomed', 'create', 'configmap', 'keeps-it-terminating']);
+    // A kubectl in front of the real one: right after the namespace list is taken it deletes
+    // mid-doomed and adds a namespace that never existed, as if it had been deleted since.
+    const shimDir = mkdtempSync(join(workDir, 'shim-'));
+    const realKubectl = join((scriptEnv({}).PATH ?? '').split(':')[1] ?? '', 'kubectl');
+    writeFileSync(
+      join(shimDir, 'kubectl'),
+      [
+        '#!/bin/sh',
+        'if [ "$1 $2" = "get namespaces" ]; then',
+        `  "${realKubectl}" "$@" || exit $?`,
+        '  echo "mid-gone   Active   1d"',
+        `  KUBECONFIG="${cluster().adminKubeconfig}" "${realKubectl}" delete namespace mid-doomed --wait=false >/dev/null 2>&1`,
+        '  exit 0',
+        'fi',
+        `exec "${realKubectl}" "$@"`,
+        '',
+      ].join('\n'),
+    );
+    chmodSync(join(shimDir, 'kubectl'), 0o755);
+    const base = env({ ECR_TARGET_NAMESPACES: 'mid-*' });
+    const [busybox, tools] = (base.PATH ?? '').split(':');
+    const out = await runBusyboxScript(script, { ...base, PATH: `${busybox}:${shimDir}:${tools}` });
+    const run = summarize(out);
+    expect(exitOf(run, EXIT.ok)).toBe(EXIT.ok);
+    expect(run.namespaces.get('mid-doomed')).toEqual({ result: 'skipped', reason: 'namespace is terminating' });
+    expect(run.namespaces.get('mid-gone')).toEqual({ result: 'skipped', reason: 'namespace no longer exists' });
+    expect(resultsFor(run, ['mid-1', 'mid-2', 'mid-3'])).toEqual(['updated', 'updated', 'updated']);
+  });
+
+  test('a same-named Secret of another field manager is left byte-identical and reported; ECR_ADOPT_EXISTING=true takes it over', async () => {
+    const names = range('foreign', 12);
+    await createNamespaces(names);
+    // Two foreign Secrets in the middle of one batch, made the way the original module did.
+    const foreign = ['foreign-4', 'foreign-9'];
+    for (const name of foreign) {
+      await kubectl([
+        '-n',
+        name,
+        'create',
+        'secret',
+        'docker-registry',
+        SECRET,
+        `--docker-server=${OWN_HOST}`,
+        '--docker-username=AWS',
+        '--docker-password=old-password',
+      ]);
+    }
+    const before = await Promise.all(foreign.map(rawSecret));
+
+    const run = await refresh({ ECR_TARGET_NAMESPACES: 'foreign-*' });
+    expect(exitOf(run, EXIT.partial)).toBe(EXIT.partial);
+    for (const name of foreign) {
+      expect(run.namespaces.get(name)?.result).toBe('conflict');
+      expect(run.namespaces.get(name)?.reason).toContain('conflict with "kubectl-create"');
+      expect(run.namespaces.get(name)?.reason).toContain('ECR_ADOPT_EXISTING=true');
+    }
+    expect(await Promise.all(foreign.map(rawSecret))).toEqual(before);
+    const others = names.filter((name) => !foreign.includes(name));
+    expect(resultsFor(run, others)).toEqual(others.map(() => 'updated'));
+    expect(run.summary).toMatchObject({ updated: '10', conflict: '2', exit_code: String(EXIT.partial) });
+    expect(run.records.find((record) => record.event === 'summary')?.level).toBe('error');
+
+    const adopted = await refresh({ ECR_TARGET_NAMESPACES: 'foreign-*', ECR_ADOPT_EXISTING: 'true' });
+    expect(exitOf(adopted, EXIT.ok)).toBe(EXIT.ok);
+    expect(resultsFor(adopted, names)).toEqual(names.map(() => 'updated'));
+    for (const name of foreign) {
+      const secret = await readSecret(name);
+      expect(dockerConfig(secret!).auths[OWN_HOST]).toEqual({ auth: MOTO_TOKEN });
+      const owner = secret?.metadata.managedFields?.find((field) =>
+        Object.keys((field.fieldsV1?.['f:data'] as Record<string, unknown> | undefined) ?? {}).includes(
+          'f:.dockerconfigjson',
+        ),
+      );
+      expect(owner?.manager).toBe(FIELD_MANAGER);
+    }
+  });
+
+  test('ECR throttling is retried until a token comes', async () => {
+    // More throttled answers than the CLI's own 5 attempts: the script's retry has to step in.
+    const throttled = await startMoto({ throttleEcr: 6 });
+    try {
+      await createNamespaces(['throttle-1']);
+      const run = await refresh({ ECR_TARGET_NAMESPACES: 'throttle-*', AWS_ACCOUNT_ID: ACCOUNT }, throttled.endpoint);
+      expect(exitOf(run, EXIT.ok)).toBe(EXIT.ok);
+      expect(await throttled.stats()).toMatchObject({ throttled: 6, getAuthorizationToken: 7 });
+      const retry = run.records.find((record) => record.event === 'token' && record.level === 'warn');
+      expect(retry?.reason).toMatch(/ThrottlingException/);
+      expect(dockerConfig((await readSecret('throttle-1'))!).auths[OWN_HOST]?.auth).toBe(MOTO_TOKEN);
+    } finally {
+      await throttled.stop();
+    }
+  });
+
+  test('an AWS failure leaves every existing Secret byte-identical and exits 3', async () => {
+    const names = range('awsfail', 3);
+    await createNamespaces(names);
+    const good = await refresh({ ECR_TARGET_NAMESPACES: 'awsfail-*' });
+    expect(exitOf(good, EXIT.ok)).toBe(EXIT.ok);
+    const before = await Promise.all(names.map(rawSecret));
+
+    const failing = await startMoto({ failEcr: true });
+    try {
+      const run = await refresh({ ECR_TARGET_NAMESPACES: 'awsfail-*', AWS_ACCOUNT_ID: ACCOUNT }, failing.endpoint);
+      expect(exitOf(run, EXIT.aws)).toBe(EXIT.aws);
+      expect(run.namespaces.size).toBe(0);
+      expect(run.records.find((record) => record.event === 'fatal')?.reason).toMatch(/nothing was written/);
+      expect(run.records.find((record) => record.event === 'token')?.reason).toMatch(/AccessDeniedException/);
+      // Not retried: access denied does not get better by asking again.
+      expect((await failing.stats()).getAuthorizationToken).toBe(1);
+      expect(await Promise.all(names.map(rawSecret))).toEqual(before);
+    } finally {
+      await failing.stop();
+    }
+  });
+
+  test('a namespace whose writes are denied fails alone; the others are written and the run exits 5', async () => {
+    const names = ['deny-1', 'deny-2', 'deny-blocked', 'deny-3', 'deny-4'];
+    await createNamespaces(names);
+    // RBAC cannot deny one namespace of a ClusterRole; an admission policy can.
+    await kubectl(
+      ['apply', '-f', '-'],
+      [
+        {
+          apiVersion: 'admissionregistration.k8s.io/v1',
+          kind: 'ValidatingAdmissionPolicy',
+          metadata: { name: 'refresh-e2e-deny-secrets' },
+          spec: {
+            failurePolicy: 'Fail',
+            matchConstraints: {
+              resourceRules: [
+                { apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['secrets'] },
+              ],
+            },
+            validations: [{ expression: 'false', message: 'secrets are frozen in deny-blocked' }],
+          },
+        },
+        {
+          apiVersion: 'admissionregistration.k8s.io/v1',
+          kind: 'ValidatingAdmissionPolicyBinding',
+          metadata: { name: 'refresh-e2e-deny-secrets' },
+          spec: {
+            policyName: 'refresh-e2e-deny-secrets',
+            validationActions: ['Deny'],
+            matchResources: {
+              namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'deny-blocked' } },
+            },
+          },
+        },
+      ]
+        .map((doc) => JSON.stringify(doc))
+        .join('\n---\n'),
+    );
+    try {
+      // The policy takes a moment to reach the admission plugin.
+      let run: Run | undefined;
+      for (let attempt = 0; attempt < 20; attempt++) {
+        run = await refresh({ ECR_TARGET_NAMESPACES: 'deny-*' });
+        if (run.namespaces.get('deny-blocked')?.result !== 'updated') break;
+        await sleep(500);
+      }
+      expect(run).toBeDefined();
+      if (run === undefined) return;
+      expect(exitOf(run, EXIT.partial)).toBe(EXIT.partial);
+      expect(run.namespaces.get('deny-blocked')?.result).toBe('failed');
+      expect(run.namespaces.get('deny-blocked')?.reason).toContain('secrets are frozen in deny-blocked');
+      const others = names.filter((name) => name !== 'deny-blocked');
+      expect(resultsFor(run, others)).toEqual(others.map(() => 'updated'));
+      expect(run.summary).toMatchObject({ failed: '1', updated: '4' });
+    } finally {
+      await kubectl([
+        'delete',
+        'validatingadmissionpolicybinding,validatingadmissionpolicy',
+        'refresh-e2e-deny-secrets',
+      ]);
+    }
+  });
+
+  test('registries in two regions land in one Secret, with one token call per region', async () => {
+    await createNamespaces(['multi-1']);
+    const usHost = '210987654321.dkr.ecr.us-east-1.amazonaws.com';
+    const otherEuHost = '444455556666.dkr.ecr.eu-west-1.amazonaws.com';
+    const calls = (await moto.stats()).getAuthorizationToken;
+    const run = await refresh({
+      ECR_TARGET_NAMESPACES: 'multi-*',
+      // The own registry listed again must not appear twice.
+      ECR_REGISTRIES: `${usHost} ${OWN_HOST} ${otherEuHost}`,
+    });
+    expect(exitOf(run, EXIT.ok)).toBe(EXIT.ok);
+    expect((await moto.stats()).getAuthorizationToken - calls).toBe(2);
+    const secret = await readSecret('multi-1');
+    expect(dockerConfig(secret!)).toEqual({
+      auths: { [OWN_HOST]: { auth: MOTO_TOKEN }, [otherEuHost]: { auth: MOTO_TOKEN }, [usHost]: { auth: MOTO_TOKEN } },
+    });
+    expect(secret?.metadata.annotations?.['ecr-k8s-credentials/registries']).toBe(
+      `${OWN_HOST},${usHost},${otherEuHost}`,
+    );
+    const tokens = run.records.filter((record) => record.event === 'token');
+    expect(tokens.map((record) => record.region)).toEqual([REGION, 'us-east-1']);
+  });
+
+  test('the token appears in no process argv or environment during a run, and in no log line', async () => {
+    const names = range('argv', 30);
+    await createNamespaces(names);
+    const secretsToHide = [MOTO_TOKEN, `${ACCOUNT}-auth-token`];
+    const seen = new Set<string>();
+    const trace = join(mkdtempSync(join(workDir, 'trace-')), 'execve.trace');
+    const runEnv = env({ ECR_TARGET_NAMESPACES: 'argv-*', ECR_APPLY_BATCH_SIZE: '5' });
+    // The applet directory holds symlinks to the busybox binary itself.
+    const busybox = realpathSync(join((runEnv.PATH ?? '').split(':')[0] ?? '', 'sh'));
+    const [command, args] =
+      strace === undefined
+        ? [busybox, ['ash', script]]
+        : [
+            strace,
+            [
+              '-f',
+              '-qq',
+              '-e',
+              'trace=execve',
+              '-e',
+              'signal=none',
+              '-s',
+              '65535',
+              '-o',
+              trace,
+              busybox,
+              'ash',
+              script,
+            ],
+          ];
+    const state = { done: false };
+    const running = new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(command, args, { env: runEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    }).finally(() => (state.done = true));
+    while (!state.done) {
+      scanProc(seen);
+      await sleep(2);
+    }
+    const run = summarize(await running);
+    expect(exitOf(run, EXIT.ok)).toBe(EXIT.ok);
+    expect(resultsFor(run, names)).toEqual(names.map(() => 'updated'));
+    // The Secret's own encoding of the token must not leak either.
+    const written = (await readSecret('argv-1'))?.data['.dockerconfigjson'] ?? '';
+    expect(written).not.toBe('');
+    secretsToHide.push(written);
+
+    const execs = existsSync(trace)
+      ? readFileSync(trace, 'utf8')
+          .split('\n')
+          .filter((line) => line.includes('execve('))
+      : [];
+    // The watch was really on: it saw the token call and the batched applies.
+    expect([...seen].some((line) => line.includes('get-authorization-token'))).toBe(true);
+    expect([...seen].some((line) => line.startsWith('cmdline: kubectl apply --server-side'))).toBe(true);
+    // 30 namespaces in batches of 5: six kubectl processes (only counted when strace is there).
+    const applies = execs.filter((line) => line.includes('"apply"')).length;
+    expect(strace === undefined ? 6 : applies).toBe(6);
+    for (const secret of secretsToHide) {
+      expect([...seen].filter((line) => line.includes(secret))).toEqual([]);
+      expect(execs.filter((line) => line.includes(secret))).toEqual([]);
+      expect(run.stdout).not.toContain(secret);
+      expect(run.stderr).not.toContain(secret);
+    }
+  });
+
+  test('1,000 namespaces cost at most N + 20 API requests and finish in seconds', async () => {
+    const names = range('scale', 1_000);
+    for (let i = 0; i < names.length; i += 250) await createNamespaces(names.slice(i, i + 250));
+    const requests = async (): Promise<number> => {
+      const metrics = (await kubectl(['get', '--raw', '/metrics'])).stdout;
+      return metrics
+        .split('\n')
+        .filter((line) => line.startsWith('apiserver_request_total{'))
+        .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
+    };
+    const before = await requests();
+    const started = performance.now();
+    const run = await refresh({ ECR_TARGET_NAMESPACES: 'scale-*', AWS_ACCOUNT_ID: ACCOUNT });
+    const seconds = (performance.now() - started) / 1000;
+    const used = (await requests()) - before;
+    expect(exitOf(run, EXIT.ok)).toBe(EXIT.ok);
+    expect(run.summary?.updated).toBe('1000');
+    // One /metrics read is counted in `used` too.
+    expect(used).toBeLessThanOrEqual(1_000 + 20);
+    expect(used).toBeGreaterThanOrEqual(1_000);
+    console.log(`[refresh-script] 1,000 namespaces: ${seconds.toFixed(1)} s, ${used} API requests`);
+    expect(seconds).toBeLessThan(120);
+  });
+
+  test('shellcheck finds nothing in the script (POSIX sh)', async () => {
+    const out = await new Promise<{ code: number; output: string }>((resolve, reject) => {
+      const child = spawn('shellcheck', ['-s', 'sh', '-S', 'style', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code: code ?? 1, output }));
+    });
+    expect(out.output).toBe('');
+    expect(out.code).toBe(0);
+  });
+});
