@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the e2e suite needs and is missing; quick when everything is there.
-#   - apt packages: busybox (Alpine-like shell and applets), jq, shellcheck, openssl
+#   - apt packages: busybox (Alpine-like shell and applets), jq, shellcheck, openssl, strace
+#     (the argv audits trace every execve)
 #   - a Python venv with the pinned moto and aws CLI (test/e2e/harness/requirements.txt)
 #   - kube-apiserver, kubectl and etcd built from Go modules (scripts/build-control-plane.sh)
 # Everything but the apt packages lives in ${ECR_K8S_CACHE_DIR:-$HOME/.cache/ecr-k8s-credentials}.
@@ -15,7 +16,7 @@ log() { printf '[e2e-prereqs] %s\n' "$*" >&2; }
 
 install_apt_packages() {
   local missing=() tool
-  for tool in busybox jq shellcheck openssl; do
+  for tool in busybox jq shellcheck openssl strace; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
   done
   if ((${#missing[@]} == 0)); then
