@@ -1075,6 +1075,7 @@ cmd_rotate() {
   assume "<OLD_ACCESS_KEY_ID>"
   read_keys
   if [[ -z $OUTPUT ]]; then
+    assume "found <OLD_ACCESS_KEY_ID> $REGION $MANAGED_BY"
     read_secret
     if $SECRET_EXISTS && [[ -n $SECRET_KEY_ID ]] && ! has_key "$SECRET_KEY_ID"; then
       die "Secret $NAMESPACE/$SECRET_NAME holds key $SECRET_KEY_ID, which is not a key of $USER_NAME (keys: $(keys_text)); check --name, --namespace and --secret-name"
