@@ -49,6 +49,8 @@ umask 077
 readonly FIELD_MANAGER=ecr-k8s-credentials
 readonly ANNOTATION_PREFIX=ecr-k8s-credentials
 readonly TOKEN_ATTEMPTS=3
+readonly NL='
+'
 
 EXIT_UNEXPECTED=1
 EXIT_CONFIG=2
@@ -100,15 +102,14 @@ redact() {
 }
 
 # log LEVEL EVENT [key=value ...] - values must already be quoted where they may hold spaces.
+# The line goes out in one write, so lines of parallel workers never interleave.
 log() {
-  l_level=$1
-  l_event=$2
+  l_line="level=$1 event=$2"
   shift 2
-  printf 'level=%s event=%s' "$l_level" "$l_event"
   for l_pair; do
-    printf ' %s' "$l_pair"
+    l_line="$l_line $l_pair"
   done
-  printf '\n'
+  printf '%s\n' "$l_line"
 }
 
 # die EXIT_CODE REASON
@@ -297,10 +298,13 @@ fetch_token() {
              catch "")
           else "" end),
       (.authorizationToken // "")') || ft_parsed=
-  token_expiry=${ft_parsed%%
-*}
-  token=${ft_parsed#*
-}
+  case $ft_parsed in
+    *"$NL"*)
+      token_expiry=${ft_parsed%%"$NL"*}
+      token=${ft_parsed#*"$NL"}
+      ;;
+    *) token= ;;
+  esac
   # The token goes into JSON unescaped, so insist on the base64 alphabet it is made of.
   case $token in
     '' | *[!A-Za-z0-9+/=]*)
