@@ -503,8 +503,8 @@ attribute() {
     }' "$1"
 }
 
-# settle NAMESPACE STATUS ERROR: logs and counts one namespace's result. Returns 1 when the
-# result is unknown (no status, or a failure without its message).
+# settle NAMESPACE STATUS ERROR: logs and counts one namespace's result; STATUS 000 means "failed,
+# see ERROR". Returns 1 when the result is unknown (no status, or a failure without its message).
 settle() {
   case $2 in
     2??)
@@ -535,26 +535,24 @@ settle() {
   esac
 }
 
-# apply_one NAMESPACE: applies a single Secret, so every message is its own.
+# apply_one NAMESPACE: applies a single Secret, so kubectl's one error is this namespace's.
 apply_one() {
-  print_secret "$1" | kubectl_apply >"$work/out.$worker" 2>"$work/err.$worker" || :
-  ao_line=$(attribute "$work/err.$worker")
-  case $ao_line in
-    "$1 "*) ao_rest=${ao_line#"$1" } ;;
-    *) ao_rest="none " ;;
-  esac
-  settle "$1" "${ao_rest%% *}" "${ao_rest#* }" && return 0
-  # No request log line or no error text: report kubectl's last words instead.
+  if print_secret "$1" | kubectl_apply >"$work/out.$worker" 2>"$work/err.$worker"; then
+    settle "$1" 200 ''
+    return 0
+  fi
+  # The error's first line: not a request-log line, not a response dump, not a warning.
   ao_error=
   while IFS= read -r ao_read || [ -n "$ao_read" ]; do
     case $ao_read in
-      '' | I[0-9][0-9][0-9][0-9]\ * | ' '* | '}'* | ']'* | Warning:*) ;;
-      *) ao_error=$ao_read ;;
+      '' | I[0-9][0-9][0-9][0-9]\ * | ' '* | '}'* | ']'* | '{'* | Warning:*) ;;
+      *)
+        ao_error=$ao_read
+        break
+        ;;
     esac
   done <"$work/err.$worker"
-  quote "${ao_error:-kubectl apply failed without a message}"
-  log error namespace "namespace=$1" result=failed "reason=$quoted"
-  failed=$((failed + 1))
+  settle "$1" 000 "${ao_error:-kubectl apply failed without a message}"
 }
 
 # apply_batch NAMESPACE...: one kubectl process for many Secrets; a failed request does not stop

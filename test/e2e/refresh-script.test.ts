@@ -179,6 +179,22 @@ describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from 
     return summarize(out);
   }
 
+  /**
+   * Runs the script with a kubectl in front of the real one on PATH: `body(realKubectl)` gives the
+   * lines of that sh script.
+   */
+  async function refreshThroughShim(
+    extra: Record<string, string>,
+    body: (realKubectl: string) => string[],
+  ): Promise<Run> {
+    const shimDir = mkdtempSync(join(workDir, 'shim-'));
+    const base = env(extra);
+    const [busybox, tools] = (base.PATH ?? '').split(':');
+    writeFileSync(join(shimDir, 'kubectl'), ['#!/bin/sh', ...body(join(tools ?? '', 'kubectl')), ''].join('\n'));
+    chmodSync(join(shimDir, 'kubectl'), 0o755);
+    return summarize(await runBusyboxScript(script, { ...base, PATH: `${busybox}:${shimDir}:${tools}` }));
+  }
+
   /** The exit code; when it is not `expected`, the code with the run's whole log, to explain the failure. */
   const exitOf = (run: Run, expected: number): number | string =>
     run.code === expected ? run.code : `exit ${run.code}\n${run.stdout}\n${run.stderr}`;
@@ -386,33 +402,45 @@ describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from 
   test('a namespace that starts terminating or disappears during the run is skipped, not failed', async () => {
     await createNamespaces(['mid-1', 'mid-2', 'mid-doomed', 'mid-3']);
     await kubectl(['-n', 'mid-doomed', 'create', 'configmap', 'keeps-it-terminating']);
-    // A kubectl in front of the real one: right after the namespace list is taken it deletes
-    // mid-doomed and adds a namespace that never existed, as if it had been deleted since.
-    const shimDir = mkdtempSync(join(workDir, 'shim-'));
-    const realKubectl = join((scriptEnv({}).PATH ?? '').split(':')[1] ?? '', 'kubectl');
-    writeFileSync(
-      join(shimDir, 'kubectl'),
-      [
-        '#!/bin/sh',
-        'if [ "$1 $2" = "get namespaces" ]; then',
-        `  "${realKubectl}" "$@" || exit $?`,
-        '  echo "mid-gone   Active   1d"',
-        `  KUBECONFIG="${cluster().adminKubeconfig}" "${realKubectl}" delete namespace mid-doomed --wait=false >/dev/null 2>&1`,
-        '  exit 0',
-        'fi',
-        `exec "${realKubectl}" "$@"`,
-        '',
-      ].join('\n'),
-    );
-    chmodSync(join(shimDir, 'kubectl'), 0o755);
-    const base = env({ ECR_TARGET_NAMESPACES: 'mid-*' });
-    const [busybox, tools] = (base.PATH ?? '').split(':');
-    const out = await runBusyboxScript(script, { ...base, PATH: `${busybox}:${shimDir}:${tools}` });
-    const run = summarize(out);
+    // Right after the namespace list is taken, delete mid-doomed and add a namespace that never
+    // existed, as if it had been deleted since.
+    const run = await refreshThroughShim({ ECR_TARGET_NAMESPACES: 'mid-*' }, (real) => [
+      'if [ "$1 $2" = "get namespaces" ]; then',
+      `  "${real}" "$@" || exit $?`,
+      '  echo "mid-gone   Active   1d"',
+      `  KUBECONFIG="${cluster().adminKubeconfig}" "${real}" delete namespace mid-doomed --wait=false >/dev/null 2>&1`,
+      '  exit 0',
+      'fi',
+      `exec "${real}" "$@"`,
+    ]);
     expect(exitOf(run, EXIT.ok)).toBe(EXIT.ok);
     expect(run.namespaces.get('mid-doomed')).toEqual({ result: 'skipped', reason: 'namespace is terminating' });
     expect(run.namespaces.get('mid-gone')).toEqual({ result: 'skipped', reason: 'namespace no longer exists' });
     expect(resultsFor(run, ['mid-1', 'mid-2', 'mid-3'])).toEqual(['updated', 'updated', 'updated']);
+  });
+
+  test('results are told apart without the request log: a failed batch is applied again one by one', async () => {
+    await createNamespaces(['blind-1', 'blind-2', 'blind-foreign', 'blind-3']);
+    await kubectl([
+      ...['-n', 'blind-foreign', 'create', 'secret', 'generic', SECRET, '--from-literal=owner=someone-else'],
+    ]);
+    const before = await rawSecret('blind-foreign');
+    // A kubectl that drops -v=6, as one with an unknown request-log format would look; and a
+    // listed namespace that does not exist.
+    const run = await refreshThroughShim({ ECR_TARGET_NAMESPACES: 'blind-*' }, (real) => [
+      'if [ "$1 $2" = "get namespaces" ]; then',
+      `  "${real}" "$@" || exit $?`,
+      '  echo "blind-gone   Active   1d"',
+      '  exit 0',
+      'fi',
+      'for arg; do shift; [ "$arg" = -v=6 ] || set -- "$@" "$arg"; done',
+      `exec "${real}" "$@"`,
+    ]);
+    expect(exitOf(run, EXIT.partial)).toBe(EXIT.partial);
+    expect(run.namespaces.get('blind-foreign')?.result).toBe('conflict');
+    expect(run.namespaces.get('blind-gone')).toEqual({ result: 'skipped', reason: 'namespace no longer exists' });
+    expect(resultsFor(run, ['blind-1', 'blind-2', 'blind-3'])).toEqual(['updated', 'updated', 'updated']);
+    expect(await rawSecret('blind-foreign')).toBe(before);
   });
 
   test('a same-named Secret of another field manager is left byte-identical and reported; ECR_ADOPT_EXISTING=true takes it over', async () => {
