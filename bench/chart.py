@@ -12,6 +12,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display here: render straight to a file
 import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
+from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
 
 SERIES = [
     ("ours", "our script (dist/)", "#1f77b4", "o"),
@@ -50,6 +51,9 @@ def main(results_path: str, out_path: str) -> None:
     ax.set_yscale("log")
     ax.set_xticks([s["n"] for s in sizes])
     ax.set_xticklabels([f"{s['n']:,}" for s in sizes])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _pos: f"{y:g}"))
+    ax.set_xlim(min(s["n"] for s in sizes) / 1.6, max(s["n"] for s in sizes) * 2.2)
     ax.set_xlabel("namespaces created (each run also writes the cluster's own few)")
     ax.set_ylabel("wall time per refresh run, s (median, min-max)")
     ax.set_title("Refreshing one ECR pull Secret in every namespace")

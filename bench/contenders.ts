@@ -1,4 +1,5 @@
 import { parseMetrics, requestsBetween, type RequestCount } from './api-requests.js';
+import { cpuSnapshot } from './cpu.js';
 import { containerEnv, type DistBundle, type KubeObject } from './dist-bundle.js';
 import { freshScriptEnv, type BenchCluster, type Tools } from './environment.js';
 import { measure, type Measurement } from './measure.js';
@@ -15,6 +16,13 @@ export type ContenderId = (typeof CONTENDERS)[number];
 export interface RunOutcome {
   readonly measurement: Measurement;
   readonly requests: RequestCount;
+  /** CPU time kube-apiserver and etcd spent during the run: the load it put on the control plane. */
+  readonly controlPlaneCpuSeconds: number;
+  /**
+   * Busy CPU time of the rest of the machine during the run (the bench's own sampler, moto, and
+   * whatever else runs here): large values mean the run shared the cores with something.
+   */
+  readonly otherCpuSeconds: number;
 }
 
 /** Everything the runs at one namespace count share. */
@@ -122,8 +130,14 @@ export async function runContender(
 ): Promise<RunOutcome> {
   const { command, args, env, input, secretName } = await invocation(id, ctx, account, floorTemplate);
   const before = await scrapeMetrics(ctx.cluster);
+  const controlPlanePids = [ctx.cluster.pids.kubeApiserver, ctx.cluster.pids.etcd];
+  const cpuBefore = cpuSnapshot(controlPlanePids);
   const measurement = await measure(ctx.tools.busybox, command, args, { env, input, timeoutMs: ctx.timeoutMs });
+  const cpuAfter = cpuSnapshot(controlPlanePids);
   const after = await scrapeMetrics(ctx.cluster);
+  const controlPlaneCpuSeconds = cpuAfter.controlPlane - cpuBefore.controlPlane;
+  const otherCpuSeconds =
+    cpuAfter.machineBusy - cpuBefore.machineBusy - controlPlaneCpuSeconds - measurement.cpuSeconds;
   if (measurement.exitCode !== 0) {
     throw new Error(
       `${id} exited ${measurement.exitCode}\n--- stderr ---\n${measurement.stderr.slice(-3_000)}\n` +
@@ -132,7 +146,12 @@ export async function runContender(
   }
   checkOutput(id, measurement.stdout, ctx.namespaces.length);
   await checkSecrets(ctx, secretName, registryHost(account), id);
-  return { measurement, requests: requestsBetween(before, after) };
+  return {
+    measurement,
+    requests: requestsBetween(before, after),
+    controlPlaneCpuSeconds,
+    otherCpuSeconds: Math.max(0, otherCpuSeconds),
+  };
 }
 
 interface Invocation {

@@ -13,6 +13,10 @@ export interface RunRecord {
   readonly peak_pss_mib: number;
   readonly peak_processes: number;
   readonly cpu_s: number;
+  /** CPU time kube-apiserver + etcd spent during the run. */
+  readonly control_plane_cpu_s: number;
+  /** Busy CPU of everything else on the machine during the run (sampler, moto, other load). */
+  readonly other_cpu_s: number;
 }
 
 /** One contender at one namespace count: medians over its update runs. */
@@ -24,6 +28,7 @@ export interface ContenderResult {
   readonly peak_rss_mib: number | null;
   readonly peak_pss_mib?: number | null;
   readonly cpu_s?: number | null;
+  readonly control_plane_cpu_s?: number | null;
   readonly runs: readonly RunRecord[];
   /** Not measured at this size: a straight line through the measured sizes. */
   readonly extrapolated?: boolean;
@@ -60,6 +65,9 @@ export interface BenchResults {
   readonly versions: Readonly<Record<string, string>>;
   readonly settings: {
     readonly runs: number;
+    readonly synth_runs: number;
+    /** The commit the bench ran at, with "+dirty" when dist/ or the script had local changes. */
+    readonly commit: string;
     readonly command: string;
     readonly script_env: Readonly<Record<string, string>>;
     readonly duration_s: number;
@@ -78,6 +86,8 @@ export function runRecord(outcome: RunOutcome): RunRecord {
     peak_pss_mib: round(m.peakPssMiB, 1),
     peak_processes: m.peakProcesses,
     cpu_s: round(m.cpuSeconds, 2),
+    control_plane_cpu_s: round(outcome.controlPlaneCpuSeconds, 2),
+    other_cpu_s: round(outcome.otherCpuSeconds, 2),
   };
 }
 
@@ -104,6 +114,7 @@ export function summarize(runs: readonly RunRecord[], note?: string): ContenderR
     peak_rss_mib: Math.max(...runs.map((r) => r.peak_rss_mib)),
     peak_pss_mib: Math.max(...runs.map((r) => r.peak_pss_mib)),
     cpu_s: round(median(runs.map((r) => r.cpu_s)), 2),
+    control_plane_cpu_s: round(median(runs.map((r) => r.control_plane_cpu_s)), 2),
     runs,
     ...(note === undefined ? {} : { note }),
   };
@@ -137,6 +148,7 @@ export function extrapolate(
     peak_rss_mib: null,
     peak_pss_mib: null,
     cpu_s: null,
+    control_plane_cpu_s: null,
     runs: [],
     extrapolated: true,
     note: `not run at this size; extrapolated linearly from the medians at n=${from}`,

@@ -96,6 +96,8 @@ async function main(argv: readonly string[]): Promise<number> {
       versions: await collectVersions(tools, serverVersion),
       settings: {
         runs: options.runs,
+        synth_runs: options.synthRuns,
+        commit: await gitCommit(),
         command: `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`,
         script_env: options.scriptEnv,
         duration_s: Math.round((performance.now() - started) / 1000),
@@ -119,6 +121,13 @@ async function writeDocs(results: BenchResults): Promise<void> {
   const chart = await renderChart(RESULTS_FILE, CHART_FILE);
   writeFileSync(DOCS_FILE, renderMarkdown(results, chart));
   log(`wrote ${RESULTS_FILE}, ${DOCS_FILE}${chart.ok ? ` and ${CHART_FILE}` : ` (no chart: ${chart.why})`}`);
+}
+
+async function gitCommit(): Promise<string> {
+  const head = await run('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT });
+  const dirty = await run('git', ['status', '--porcelain', '--', 'dist', 'src/scripts'], { cwd: REPO_ROOT });
+  if (head.code !== 0) return 'unknown';
+  return `${head.stdout.trim()}${dirty.stdout.trim() === '' ? '' : '+dirty'}`;
 }
 
 /** A dist/ older than src/scripts would benchmark a script nobody ships any more. */
@@ -334,7 +343,7 @@ function describe(record: RunRecord): string {
   return (
     `${record.seconds.toFixed(2)} s, ${record.requests} requests (${record.requests_other} discovery/OpenAPI), ` +
     `peak ${record.peak_rss_mib} MiB RSS / ${record.peak_pss_mib} MiB PSS, ${record.peak_processes} processes, ` +
-    `${record.cpu_s} CPU s`
+    `${record.cpu_s} CPU s (control plane ${record.control_plane_cpu_s}, rest of machine ${record.other_cpu_s})`
   );
 }
 
