@@ -41,7 +41,7 @@ const SA_NAMESPACE = 'refresh-script-e2e';
 const SA_NAME = 'ecr-credential-updater';
 
 /** Exit codes documented at the top of the script. */
-const EXIT = { ok: 0, config: 2, aws: 3, partial: 5 } as const;
+const EXIT = { ok: 0, config: 2, aws: 3, kubernetes: 4, partial: 5 } as const;
 
 interface LogRecord {
   readonly [key: string]: string | undefined;
@@ -382,6 +382,23 @@ describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from 
     expect(fatal?.reason).toMatch(message);
     expect(run.namespaces.size).toBe(0);
     for (const name of fresh) expect(await readSecret(name)).toBeNull();
+  });
+
+  test('namespaces that cannot be listed (refused credentials) exit 4 and write nothing', async () => {
+    await createNamespaces(['nolist-1']);
+    const config = JSON.parse(readFileSync(saKubeconfig, 'utf8')) as {
+      users: { user: { token?: string } }[];
+    };
+    for (const entry of config.users) entry.user.token = 'not-a-valid-token';
+    const refused = join(workDir, 'refused.kubeconfig');
+    writeFileSync(refused, JSON.stringify(config), { mode: 0o600 });
+    const run = await refresh({ ECR_TARGET_NAMESPACES: 'nolist-*', KUBECONFIG: refused });
+    expect(exitOf(run, EXIT.kubernetes)).toBe(EXIT.kubernetes);
+    expect(run.records.find((record) => record.event === 'fatal')?.reason).toMatch(
+      /^cannot list namespaces: .*nothing was written$/,
+    );
+    expect(run.namespaces.size).toBe(0);
+    expect(await readSecret('nolist-1')).toBeNull();
   });
 
   test('a Terminating namespace is skipped, the run still exits 0', async () => {
