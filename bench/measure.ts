@@ -17,6 +17,8 @@ export interface Measurement {
   readonly peakPssMiB: number;
   /** Most processes alive at once. */
   readonly peakProcesses: number;
+  /** The processes of the sample with the highest RSS sum: name and RSS in MiB, largest first. */
+  readonly peakBreakdown: readonly { readonly name: string; readonly rssMiB: number }[];
   /** User + system CPU time of the whole tree (getrusage of the waited-for children). */
   readonly cpuSeconds: number;
 }
@@ -64,15 +66,22 @@ export function measure(
   let peakRssKiB = 0;
   let peakPssKiB = 0;
   let peakProcesses = 0;
+  let peakBreakdown: { name: string; rssMiB: number }[] = [];
   const sample = (): void => {
-    const members = sessionMembers(leader).filter((pid) => pid !== leader);
+    const members = sessionMembers(leader).filter((member) => member.pid !== leader);
     let rss = 0;
     let pss = 0;
-    for (const pid of members) {
-      rss += statusKiB(pid, 'VmRSS');
+    const breakdown: { name: string; rssMiB: number }[] = [];
+    for (const { pid, name } of members) {
+      const processRss = statusKiB(pid, 'VmRSS');
+      rss += processRss;
       pss += smapsRollupKiB(pid, 'Pss');
+      breakdown.push({ name, rssMiB: Math.round((processRss / KIB_PER_MIB) * 10) / 10 });
     }
-    peakRssKiB = Math.max(peakRssKiB, rss);
+    if (rss > peakRssKiB) {
+      peakRssKiB = rss;
+      peakBreakdown = breakdown.sort((a, b) => b.rssMiB - a.rssMiB);
+    }
     peakPssKiB = Math.max(peakPssKiB, pss);
     peakProcesses = Math.max(peakProcesses, members.length);
   };
@@ -124,22 +133,24 @@ export function measure(
         peakRssMiB: peakRssKiB / KIB_PER_MIB,
         peakPssMiB: peakPssKiB / KIB_PER_MIB,
         peakProcesses,
+        peakBreakdown,
         cpuSeconds,
       });
     });
   });
 }
 
-/** PIDs whose session id is `sid` (the fifth field after the command name in /proc/PID/stat). */
-function sessionMembers(sid: number): number[] {
-  const members: number[] = [];
+/** Processes whose session id is `sid` (the fourth field after the command name in /proc/PID/stat). */
+function sessionMembers(sid: number): { pid: number; name: string }[] {
+  const members: { pid: number; name: string }[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const stat = readOrEmpty(`/proc/${entry}/stat`);
     // The command name may hold spaces and parentheses; the fields after its last ')' do not.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const close = stat.lastIndexOf(')');
+    const fields = stat.slice(close + 2).split(' ');
     // state ppid pgrp session ...
-    if (Number(fields[3]) === sid) members.push(Number(entry));
+    if (Number(fields[3]) === sid) members.push({ pid: Number(entry), name: stat.slice(stat.indexOf('(') + 1, close) });
   }
   return members;
 }

@@ -12,6 +12,8 @@ export interface RunRecord {
   readonly peak_rss_mib: number;
   readonly peak_pss_mib: number;
   readonly peak_processes: number;
+  /** The processes at the peak, e.g. "kubectl 52.1, kubectl 48.3, busybox 1.2" (RSS MiB). */
+  readonly peak_breakdown: string;
   readonly cpu_s: number;
   /** CPU time kube-apiserver + etcd spent during the run. */
   readonly control_plane_cpu_s: number;
@@ -85,6 +87,7 @@ export function runRecord(outcome: RunOutcome): RunRecord {
     peak_rss_mib: round(m.peakRssMiB, 1),
     peak_pss_mib: round(m.peakPssMiB, 1),
     peak_processes: m.peakProcesses,
+    peak_breakdown: m.peakBreakdown.map((p) => `${p.name} ${p.rssMiB}`).join(', '),
     cpu_s: round(m.cpuSeconds, 2),
     control_plane_cpu_s: round(outcome.controlPlaneCpuSeconds, 2),
     other_cpu_s: round(outcome.otherCpuSeconds, 2),

@@ -342,7 +342,7 @@ async function createNamespaces(cluster: BenchCluster, n: number): Promise<void>
 function describe(record: RunRecord): string {
   return (
     `${record.seconds.toFixed(2)} s, ${record.requests} requests (${record.requests_other} discovery/OpenAPI), ` +
-    `peak ${record.peak_rss_mib} MiB RSS / ${record.peak_pss_mib} MiB PSS, ${record.peak_processes} processes, ` +
+    `peak ${record.peak_rss_mib} MiB RSS / ${record.peak_pss_mib} MiB PSS [${record.peak_breakdown}], ` +
     `${record.cpu_s} CPU s (control plane ${record.control_plane_cpu_s}, rest of machine ${record.other_cpu_s})`
   );
 }
@@ -368,11 +368,20 @@ function checkTargets(sizes: readonly SizeResult[]): TargetCheck[] {
     });
   }
   const at5000 = sizes.find((size) => size.n === 5000);
-  if (at5000?.ours.peak_rss_mib != null) {
+  const { peak_rss_mib: rss, peak_pss_mib: pss } = at5000?.ours ?? {};
+  if (typeof rss === 'number') {
     checks.push({
-      target: 'n=5000: peak memory below 100 MiB',
-      value: `${at5000.ours.peak_rss_mib} MiB RSS (${at5000.ours.peak_pss_mib ?? '?'} MiB PSS)`,
-      met: at5000.ours.peak_rss_mib < 100,
+      target: 'n=5000: peak memory below 100 MiB, as the RSS sum of the process tree',
+      value: `${rss} MiB`,
+      met: rss < 100,
+    });
+  }
+  if (typeof pss === 'number') {
+    // PSS counts the kubectl binary's shared pages once, as the container's memory cgroup does.
+    checks.push({
+      target: 'n=5000: peak memory below 100 MiB, as the PSS sum (close to what the memory limit counts)',
+      value: `${pss} MiB`,
+      met: pss < 100,
     });
   }
   return checks;
@@ -391,7 +400,8 @@ function printSummary(results: BenchResults): void {
     log(`  original/ours ${size.ratios.original_over_ours ?? '–'}x, ours/floor ${size.ratios.ours_over_floor}x`);
   }
   for (const check of results.targets) {
-    log(`target ${check.met === true ? 'MET ' : 'MISS'} ${check.target}: ${check.value}`);
+    const verdict = check.met === null ? 'n/a ' : check.met ? 'MET ' : 'MISS';
+    log(`target ${verdict} ${check.target}: ${check.value}`);
   }
 }
 
