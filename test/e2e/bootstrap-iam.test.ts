@@ -5,22 +5,13 @@
 // (so a policy scoped with --repository is checked by its exact JSON, not by calls), it does not
 // implement GetDownloadUrlForLayer, and new keys work at once (no IAM propagation delay).
 import { spawn } from 'node:child_process';
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
-import { cluster, e2eAvailable, scriptEnv, startMoto, type Moto } from './harness/index.js';
+import { cluster, e2eAvailable, runWithArgvAudit, scriptEnv, startMoto, STRACE, type Moto } from './harness/index.js';
 
 const SCRIPT = fileURLToPath(new URL('../../scripts/bootstrap-iam.sh', import.meta.url));
 const REGION = 'eu-west-1';
@@ -69,22 +60,6 @@ function exec(
     child.stdin.end(input);
   });
 }
-
-function scanProc(seen: Set<string>): void {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const raw = readFileSync(`/proc/${entry}/cmdline`);
-      if (raw.length > 0) seen.add(raw.toString('utf8').replaceAll('\0', ' '));
-    } catch {
-      // the process ended between readdir and read
-    }
-  }
-}
-
-/** strace, if installed (scripts/e2e-prereqs.sh installs it); without it only /proc is polled. */
-const strace = ['/usr/bin/strace', '/bin/strace'].find((file) => existsSync(file));
-if (strace === undefined) console.warn('[bootstrap-iam] strace not found: the argv audit polls /proc only');
 
 /** What README's "Who may run bootstrap-iam.sh" lists for the caller (create, rotate, delete). */
 const OPERATOR_ACTIONS = [
@@ -135,45 +110,12 @@ describe.skipIf(!e2eAvailable.ok)('scripts/bootstrap-iam.sh', () => {
     runEnv: NodeJS.ProcessEnv,
     opts: { input?: string; auditArgv?: boolean } = {},
   ): Promise<Outcome> {
-    const audit = opts.auditArgv === true;
-    const cmdlines = new Set<string>();
-    const trace = join(mkdtempSync(join(tmpdir(), 'bootstrap-trace-')), 'execve.trace');
-    const [command, commandArgs] =
-      audit && strace !== undefined
-        ? [
-            strace,
-            [
-              '-f',
-              '-qq',
-              '--seccomp-bpf',
-              '-e',
-              'trace=execve',
-              '-e',
-              'signal=none',
-              '-s',
-              '65535',
-              '-o',
-              trace,
-              '/bin/bash',
-              SCRIPT,
-              ...args,
-            ],
-          ]
-        : ['/bin/bash', [SCRIPT, ...args]];
-    const state = { done: false };
-    const running = exec(command, commandArgs, runEnv, opts.input).finally(() => (state.done = true));
-    while (audit && !state.done) {
-      scanProc(cmdlines);
-      await new Promise((resolve) => setTimeout(resolve, 5));
+    if (opts.auditArgv !== true) {
+      return { ...(await exec('/bin/bash', [SCRIPT, ...args], runEnv, opts.input)), cmdlines: new Set(), execs: [] };
     }
-    const result = await running;
-    const execs =
-      audit && existsSync(trace)
-        ? readFileSync(trace, 'utf8')
-            .split('\n')
-            .filter((line) => line.includes('execve('))
-        : [];
-    return { ...result, cmdlines, execs };
+    // Not environ: the proof of a new key passes it in one aws process's environment by design.
+    const audited = await runWithArgvAudit('/bin/bash', [SCRIPT, ...args], { env: runEnv, input: opts.input });
+    return { ...audited, cmdlines: audited.procSeen };
   }
 
   /** Every argv the audit saw that holds `secret`; must be empty. */
@@ -356,7 +298,7 @@ describe.skipIf(!e2eAvailable.ok)('scripts/bootstrap-iam.sh', () => {
       // The secret key never left the script except into the Secret.
       expect(firstKey.secret).toMatch(/^\S{20,}$/);
       expect(out.stdout + out.stderr).not.toContain(firstKey.secret);
-      expect(sawKeyCreation(out)).toEqual({ procPoll: true, strace: strace !== undefined });
+      expect(sawKeyCreation(out)).toEqual({ procPoll: true, strace: STRACE !== undefined });
       expect(argvLeaks(out, firstKey.secret)).toEqual([]);
     });
 
@@ -447,7 +389,7 @@ describe.skipIf(!e2eAvailable.ok)('scripts/bootstrap-iam.sh', () => {
       expect(old.stderr).toMatch(/InvalidClientTokenId/);
 
       expect(out.stdout + out.stderr).not.toContain(rotated.secret);
-      expect(sawKeyCreation(out)).toEqual({ procPoll: true, strace: strace !== undefined });
+      expect(sawKeyCreation(out)).toEqual({ procPoll: true, strace: STRACE !== undefined });
       expect(argvLeaks(out, rotated.secret)).toEqual([]);
     });
 
@@ -551,7 +493,7 @@ describe.skipIf(!e2eAvailable.ok)('scripts/bootstrap-iam.sh', () => {
       expect(await keyIds('file-ecr-puller')).toEqual([key.id]);
       expect((await aws(['ecr', 'get-authorization-token'], key)).code).toBe(0);
       expect(out.stdout + out.stderr).not.toContain(key.secret);
-      expect(sawKeyCreation(out).strace).toBe(strace !== undefined);
+      expect(sawKeyCreation(out).strace).toBe(STRACE !== undefined);
       expect(argvLeaks(out, key.secret)).toEqual([]);
 
       writeFileSync(file, 'kept');
@@ -588,7 +530,7 @@ describe.skipIf(!e2eAvailable.ok)('scripts/bootstrap-iam.sh', () => {
       const key = credsOf(parse(out.stdout) as SecretObject);
       expect(key.secret.length).toBeGreaterThanOrEqual(20);
       expect(out.stderr).not.toContain(key.secret);
-      expect(sawKeyCreation(out).strace).toBe(strace !== undefined);
+      expect(sawKeyCreation(out).strace).toBe(STRACE !== undefined);
       expect(argvLeaks(out, key.secret)).toEqual([]);
       const deleted = await bootstrap(
         ['delete', '--name', 'stdout', '--region', REGION, '--output', '-', '--yes'],

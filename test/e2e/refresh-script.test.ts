@@ -6,7 +6,7 @@
 // default "every namespace" run goes first because later tests leave namespaces behind on purpose
 // (a terminating one, foreign Secrets).
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,8 +18,10 @@ import {
   e2eAvailable,
   loadBundle,
   runBusyboxScript,
+  runWithArgvAudit,
   scriptEnv,
   startMoto,
+  STRACE,
   type BundleObject,
   type Moto,
 } from './harness/index.js';
@@ -93,23 +95,6 @@ const decode = (b64: string): string => Buffer.from(b64, 'base64').toString('utf
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
-
-/** Every distinct cmdline and environ of every process on the machine, NULs as spaces. */
-function scanProc(seen: Set<string>): void {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    for (const file of ['cmdline', 'environ']) {
-      try {
-        const raw = readFileSync(`/proc/${entry}/${file}`);
-        if (raw.length > 0) seen.add(`${file}: ${raw.toString('utf8').replaceAll('\0', ' ')}`);
-      } catch {
-        // the process ended between readdir and read
-      }
-    }
-  }
-}
-
-const strace = ['/usr/bin/strace', '/bin/strace'].find((file) => existsSync(file));
 
 describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from the bundle ConfigMap)', () => {
   let moto: Moto;
@@ -635,47 +620,12 @@ describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from 
     const names = range('argv', 30);
     await createNamespaces(names);
     const secretsToHide = [MOTO_TOKEN, `${ACCOUNT}-auth-token`];
-    const seen = new Set<string>();
-    const trace = join(mkdtempSync(join(workDir, 'trace-')), 'execve.trace');
     const runEnv = env({ ECR_TARGET_NAMESPACES: 'argv-*', ECR_APPLY_BATCH_SIZE: '5' });
     // The applet directory holds symlinks to the busybox binary itself.
     const busybox = realpathSync(join((runEnv.PATH ?? '').split(':')[0] ?? '', 'sh'));
-    const [command, args] =
-      strace === undefined
-        ? [busybox, ['ash', script]]
-        : [
-            strace,
-            [
-              '-f',
-              '-qq',
-              '-e',
-              'trace=execve',
-              '-e',
-              'signal=none',
-              '-s',
-              '65535',
-              '-o',
-              trace,
-              busybox,
-              'ash',
-              script,
-            ],
-          ];
-    const state = { done: false };
-    const running = new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(command, args, { env: runEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    }).finally(() => (state.done = true));
-    while (!state.done) {
-      scanProc(seen);
-      await sleep(2);
-    }
-    const run = summarize(await running);
+    const audited = await runWithArgvAudit(busybox, ['ash', script], { env: runEnv, environ: true });
+    const { procSeen: seen, execs } = audited;
+    const run = summarize(audited);
     expect(exitOf(run, EXIT.ok)).toBe(EXIT.ok);
     expect(resultsFor(run, names)).toEqual(names.map(() => 'updated'));
     // The Secret's own encoding of the token must not leak either.
@@ -683,17 +633,12 @@ describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from 
     expect(written).not.toBe('');
     secretsToHide.push(written);
 
-    const execs = existsSync(trace)
-      ? readFileSync(trace, 'utf8')
-          .split('\n')
-          .filter((line) => line.includes('execve('))
-      : [];
     // The watch was really on: it saw the token call and the batched applies.
     expect([...seen].some((line) => line.includes('get-authorization-token'))).toBe(true);
     expect([...seen].some((line) => line.startsWith('cmdline: kubectl apply --server-side'))).toBe(true);
     // 30 namespaces in batches of 5: six kubectl processes (only counted when strace is there).
     const applies = execs.filter((line) => line.includes('"apply"')).length;
-    expect(strace === undefined ? 6 : applies).toBe(6);
+    expect(STRACE === undefined ? 6 : applies).toBe(6);
     for (const secret of secretsToHide) {
       expect([...seen].filter((line) => line.includes(secret))).toEqual([]);
       expect(execs.filter((line) => line.includes(secret))).toEqual([]);

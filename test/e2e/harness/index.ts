@@ -8,3 +8,5 @@ export { busyboxPath, scriptEnv, runBusyboxScript } from './busybox.js';
 export { e2eAvailable } from './available.js';
 export type { BundleObject } from './bundle.js';
 export { DIST_DIR, synthBundle, loadBundle, bundleObject } from './bundle.js';
+export type { AuditedRun, AuditOptions } from './argv-audit.js';
+export { runWithArgvAudit, STRACE } from './argv-audit.js';
