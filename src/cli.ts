@@ -32,7 +32,14 @@ function yargsOption(name: OptionName): Options {
 function unknownFlagMessage(yargsMessage: string): string {
   // yargs names each unknown flag twice, as typed and camel-cased; report it once, as typed.
   const kebab = (name: string) => name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
-  const names = [...new Set(yargsMessage.replace(/^Unknown arguments?: /, '').split(', ').map(kebab))];
+  const names = [
+    ...new Set(
+      yargsMessage
+        .replace(/^Unknown arguments?: /, '')
+        .split(', ')
+        .map(kebab),
+    ),
+  ];
   const known = [...OPTION_NAMES.map((name) => OPTIONS[name].flag), 'config', 'help'];
   return names
     .map((name) => {
