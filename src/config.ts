@@ -110,12 +110,22 @@ export function resolveConfig(flags: RawOptions, file?: ConfigFileOptions): EcrC
 
 type Source = (name: OptionName) => string;
 
+/** Namespaces the bundle must never own: it labels its namespace for Pod Security "restricted". */
+const SHARED_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
 function checkNames(config: EcrCredentialsConfig, source: Source): string[] {
   const problems: string[] = [];
   if (!isDnsLabel(config.namespace)) {
     problems.push(
       `${source('namespace')} "${config.namespace}" is not a valid namespace name: use at most 63 lowercase ` +
         `letters, digits and "-", starting and ending with a letter or digit, e.g. "${suggestDnsLabel(config.namespace)}".`,
+    );
+  }
+  if (SHARED_NAMESPACES.includes(config.namespace)) {
+    problems.push(
+      `${source('namespace')} "${config.namespace}" is a namespace other workloads live in; the bundle owns its ` +
+        `namespace and labels it to enforce Pod Security "restricted", which would block pods there. Use a ` +
+        `dedicated namespace, e.g. "ecr-updater".`,
     );
   }
   for (const name of ['serviceAccount', 'secretName', 'awsSecretName'] as const) {

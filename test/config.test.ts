@@ -54,6 +54,11 @@ describe('resolveConfig rejects bad input with a fix-it message', () => {
       '--namespace "ECR_Updater" is not a valid namespace name: use at most 63 lowercase letters, digits and "-", starting and ending with a letter or digit, e.g. "ecr-updater".',
     ],
     [
+      'a shared system namespace',
+      { namespace: 'kube-system' },
+      '--namespace "kube-system" is a namespace other workloads live in; the bundle owns its namespace and labels it to enforce Pod Security "restricted", which would block pods there. Use a dedicated namespace, e.g. "ecr-updater".',
+    ],
+    [
       'service account name',
       { serviceAccount: 'Updater!' },
       '--service-account "Updater!" is not a valid Kubernetes object name: use lowercase letters, digits, "-" and ".", starting and ending with a letter or digit, e.g. "updater".',
