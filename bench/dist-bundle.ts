@@ -18,6 +18,8 @@ export interface DistBundle {
   /** Namespace, ServiceAccount and RBAC objects, to apply as they are. */
   readonly accessObjects: readonly KubeObject[];
   readonly serviceAccount: { readonly namespace: string; readonly name: string };
+  /** What the CronJob grants one run, e.g. {cpu: "100m", memory: "128Mi", deadline_s: 900}. */
+  readonly limits: { readonly cpu?: string; readonly memory?: string; readonly deadline_s?: number };
 }
 
 export interface KubeObject {
@@ -36,10 +38,14 @@ interface CronJob extends KubeObject {
   readonly spec: {
     readonly jobTemplate: {
       readonly spec: {
+        readonly activeDeadlineSeconds?: number;
         readonly template: {
           readonly spec: {
             readonly serviceAccountName: string;
-            readonly containers: readonly { readonly env?: readonly ContainerEnvVar[] }[];
+            readonly containers: readonly {
+              readonly env?: readonly ContainerEnvVar[];
+              readonly resources?: { readonly limits?: { readonly cpu?: string; readonly memory?: string } };
+            }[];
           };
         };
       };
@@ -87,6 +93,12 @@ export function readDistBundle(distDir: string): DistBundle {
     env: container.env ?? [],
     accessObjects: objects.filter((o) => ACCESS_KINDS.has(o.kind)),
     serviceAccount: { namespace, name: podSpec.serviceAccountName },
+    limits: {
+      ...container.resources?.limits,
+      ...(cronJob.spec.jobTemplate.spec.activeDeadlineSeconds === undefined
+        ? {}
+        : { deadline_s: cronJob.spec.jobTemplate.spec.activeDeadlineSeconds }),
+    },
   };
 }
 

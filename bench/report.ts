@@ -1,25 +1,27 @@
 // docs/benchmarks.md, rendered from the results so that the page always matches results.json.
 import type { ChartOutcome } from './chart.js';
-import type { BenchResults, ContenderResult, SizeResult } from './results.js';
+import type { BenchResults, ContenderResult, RunRecord, SizeResult } from './results.js';
 
-const LABELS: Record<'ours' | 'original' | 'floor', string> = {
-  ours: 'our script',
-  original: 'original loop',
-  floor: 'floor',
-};
+type Key = 'ours' | 'original' | 'floor';
+const KEYS: readonly Key[] = ['ours', 'original', 'floor'];
+const LABELS: Record<Key, string> = { ours: 'our script', original: 'original loop', floor: 'floor' };
 
 function fmt(value: number | null | undefined, suffix = ''): string {
   return value === null || value === undefined ? '–' : `${value.toLocaleString('en-US')}${suffix}`;
 }
 
-function row(size: SizeResult, key: 'ours' | 'original' | 'floor', r: ContenderResult): string {
-  const name = r.extrapolated === true ? `${LABELS[key]} (extrapolated)` : LABELS[key];
-  const range = r.min_s === null ? '–' : `${fmt(r.min_s)} – ${fmt(r.max_s)}`;
-  const runs = r.extrapolated === true ? 0 : r.runs.length;
-  return (
-    `| ${fmt(size.n)} | ${name} | **${fmt(r.median_s)}** | ${range} | ${runs} | ${fmt(r.requests)} | ` +
-    `${fmt(r.peak_rss_mib)} | ${fmt(r.peak_pss_mib)} | ${fmt(r.cpu_s)} | ${fmt(r.control_plane_cpu_s)} |`
-  );
+function sig(value: number, digits = 2): string {
+  return Number(value.toPrecision(digits)).toLocaleString('en-US');
+}
+
+function measured(size: SizeResult, key: Key): ContenderResult | undefined {
+  const result = size[key];
+  return result === null || result.extrapolated === true ? undefined : result;
+}
+
+/** The run of a contender with the highest RSS peak. */
+function peakRun(result: ContenderResult): RunRecord | undefined {
+  return [...result.runs].sort((a, b) => b.peak_rss_mib - a.peak_rss_mib)[0];
 }
 
 function resultsTable(results: BenchResults): string {
@@ -28,9 +30,16 @@ function resultsTable(results: BenchResults): string {
     '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const size of results.sizes) {
-    for (const key of ['ours', 'original', 'floor'] as const) {
-      const result = size[key];
-      if (result !== null) lines.push(row(size, key, result));
+    for (const key of KEYS) {
+      const r = size[key];
+      if (r === null) continue;
+      const guessed = r.extrapolated === true;
+      lines.push(
+        `| ${fmt(size.n)} | ${LABELS[key]}${guessed ? ' (**extrapolated**)' : ''} | **${fmt(r.median_s)}** | ` +
+          `${r.min_s === null ? '–' : `${fmt(r.min_s)} – ${fmt(r.max_s)}`} | ${guessed ? 0 : r.runs.length} | ` +
+          `${fmt(r.requests)} | ${fmt(r.peak_rss_mib)} | ${fmt(r.peak_pss_mib)} | ${fmt(r.cpu_s)} | ` +
+          `${fmt(r.control_plane_cpu_s)} |`,
+      );
     }
   }
   return lines.join('\n');
@@ -38,7 +47,7 @@ function resultsTable(results: BenchResults): string {
 
 function ratiosTable(results: BenchResults): string {
   const lines = [
-    '| namespaces | original / ours | ours / floor | our first (create) run |',
+    '| namespaces | original / ours | ours / floor | our first run (creates every Secret) |',
     '| ---: | ---: | ---: | ---: |',
   ];
   for (const size of results.sizes) {
@@ -51,23 +60,12 @@ function ratiosTable(results: BenchResults): string {
   return lines.join('\n');
 }
 
-function validatedFloorText(results: BenchResults): string {
-  const parts = results.sizes.flatMap((size) => {
-    const v = size.floor_validated;
-    if (v === undefined) return [];
-    return [
-      `${fmt(v.median_s)} s and ${fmt(v.cpu_s)} CPU s at n=${fmt(size.n)} (${fmt(size.floor.median_s)} s without)`,
-    ];
-  });
-  return parts.length === 0 ? '' : ` (measured once per size: ${parts.join('; ')})`;
-}
-
 /** How busy the rest of the machine was during the timed runs, in cores. */
 function backgroundLoad(results: BenchResults): string {
   let other = 0;
   let seconds = 0;
   for (const size of results.sizes) {
-    for (const key of ['ours', 'original', 'floor'] as const) {
+    for (const key of KEYS) {
       for (const run of size[key]?.runs ?? []) {
         other += run.other_cpu_s;
         seconds += run.seconds;
@@ -79,46 +77,122 @@ function backgroundLoad(results: BenchResults): string {
 
 function requestBreakdown(results: BenchResults): string[] {
   return results.sizes.flatMap((size) =>
-    (['ours', 'original', 'floor'] as const).flatMap((key) => {
-      const run = size[key]?.runs[0];
+    KEYS.flatMap((key) => {
+      const run = measured(size, key)?.runs[0];
       if (run === undefined) return [];
       const verbs = Object.entries(run.requests_by_verb)
         .map(([verb, count]) => `${verb} ${fmt(count)}`)
         .join(', ');
-      return [`- n=${fmt(size.n)}, ${LABELS[key]}: ${verbs}; discovery/OpenAPI and other ${fmt(run.requests_other)}.`];
+      return [`| ${fmt(size.n)} | ${LABELS[key]} | ${verbs} | ${fmt(run.requests_other)} |`];
     }),
   );
+}
+
+/** Observations computed from the numbers, so that they stay true when the numbers change. */
+function readingTheNumbers(results: BenchResults): string[] {
+  const lines: string[] = [];
+  const largest = results.sizes.at(-1);
+  const limits = results.settings.cronjob_limits;
+  const cpuLimit = limits.cpu?.endsWith('m') === true ? Number(limits.cpu.slice(0, -1)) / 1000 : Number(limits.cpu);
+
+  for (const size of results.sizes) {
+    const ours = measured(size, 'ours');
+    const floor = measured(size, 'floor');
+    if (ours === undefined || floor === undefined) continue;
+    lines.push(
+      `- n=${fmt(size.n)}: our script takes ${fmt(size.ratios.ours_over_floor)}x the floor's time ` +
+        `(${fmt(ours.median_s)} s against ${fmt(floor.median_s)} s) and makes ${fmt(ours.requests - size.namespaces)} ` +
+        `requests beyond one per namespace (the floor: ${fmt(floor.requests - size.namespaces)}).`,
+    );
+  }
+  const settings = largest?.ours_settings;
+  if (settings !== undefined) {
+    const source =
+      Object.keys(results.settings.script_env).length === 0 ? 'its defaults' : 'settings from --script-env';
+    lines.push(
+      `- Our script ran with ${source} (\`${settings}\`). Where it beats the floor, that is its parallel`,
+      "  kubectl processes against the floor's one; where it trails at small sizes, that is the fixed",
+      '  cost of the aws CLI fetching the token (about a second; the floor fetches none).',
+    );
+  }
+
+  const originals = results.sizes.flatMap((size) => {
+    const original = measured(size, 'original');
+    return original === undefined ? [] : [{ size, original }];
+  });
+  const lastOriginal = originals.at(-1);
+  if (lastOriginal !== undefined) {
+    const { size, original } = lastOriginal;
+    const run = original.runs[0];
+    lines.push(
+      `- The original loop costs ${sig(original.median_s / size.namespaces)} s, ` +
+        `${sig((original.cpu_s ?? 0) / size.namespaces)} CPU s and ${sig(original.requests / size.namespaces)} ` +
+        `API requests per namespace (n=${fmt(size.n)}): two kubectl processes each time, a GET and a PATCH, ` +
+        `and ${fmt(run?.requests_other)} discovery/OpenAPI requests in all, one per \`kubectl apply\` process.`,
+    );
+  }
+
+  if (largest !== undefined) {
+    const ours = measured(largest, 'ours');
+    const peak = ours === undefined ? undefined : peakRun(ours);
+    if (ours !== undefined && peak !== undefined) {
+      lines.push(
+        `- Memory at n=${fmt(largest.n)}: our script peaks at ${fmt(ours.peak_rss_mib)} MiB RSS / ` +
+          `${fmt(ours.peak_pss_mib)} MiB PSS; at its peak it is ${peak.peak_breakdown} (RSS MiB per process). ` +
+          'A kubectl 1.30 process is some 45-50 MiB before it holds any object.',
+      );
+    }
+    if (ours?.cpu_s != null && Number.isFinite(cpuLimit) && cpuLimit > 0) {
+      const floorSeconds = ours.cpu_s / cpuLimit;
+      const deadline = limits.deadline_s;
+      lines.push(
+        `- Under the CronJob's ${limits.cpu ?? '?'} CPU limit a run cannot take less than its CPU time ` +
+          `divided by ${cpuLimit}: for our script at n=${fmt(largest.n)} that is ~${sig(floorSeconds)} s` +
+          (deadline === undefined ? '.' : ` (the Job's deadline is ${fmt(deadline)} s).`) +
+          (lastOriginal?.original.cpu_s == null
+            ? ''
+            : ` The original loop at n=${fmt(lastOriginal.size.n)} would need ` +
+              `~${sig(lastOriginal.original.cpu_s / cpuLimit / 60)} minutes.`),
+      );
+    }
+  }
+  return lines;
 }
 
 export function renderMarkdown(results: BenchResults, chart: ChartOutcome): string {
   const targets = results.targets.map(
     (t) => `- ${t.target}: **${t.value}**, ${t.met === true ? 'met' : t.met === false ? '**missed**' : 'not judged'}.`,
   );
-  const versions = Object.entries(results.versions).map(([name, version]) => `| ${name} | ${version} |`);
   const notes = results.sizes.flatMap((size) =>
-    (['ours', 'original', 'floor'] as const).flatMap((key) => {
+    KEYS.flatMap((key) => {
       const note = size[key]?.note;
       return note === undefined ? [] : [`- n=${fmt(size.n)}, ${LABELS[key]}: ${note}.`];
     }),
   );
+  const validated = results.sizes.flatMap((size) => {
+    const v = size.floor_validated;
+    return v === undefined
+      ? []
+      : [`${fmt(v.median_s)} s and ${fmt(v.cpu_s)} CPU s at n=${fmt(size.n)} (${fmt(size.floor.median_s)} s without)`];
+  });
+  const { settings } = results;
   return [
     '# Benchmarks',
     '',
     'How long one refresh takes, how many API requests it makes and how much memory it needs, for',
     'our script (as `dist/` ships it), the loop of the article this project started from, and the',
     'floor: the same Secrets written by a single `kubectl apply --server-side`. All three run side',
-    'by side on the same real kube-apiserver, with 100, 1,000 and 5,000 namespaces.',
+    'by side on the same real kube-apiserver.',
     '',
-    `Generated by \`${results.settings.command}\` at commit ${results.settings.commit} on ` +
-      `${results.settings.generated_at.slice(0, 10)}, in ${Math.round(results.settings.duration_s / 60)} min; ` +
-      'the numbers are in [bench/results.json](../bench/results.json). `npm run synth` takes ' +
-      `${fmt(results.synth_median_s)} s (median of ${results.settings.synth_runs}).`,
+    `Generated by \`${settings.command}\` at commit ${settings.commit} on ${settings.generated_at.slice(0, 10)}, ` +
+      `in ${Math.round(settings.duration_s / 60)} min; every number is in [bench/results.json](../bench/results.json). ` +
+      `\`npm run synth\` takes ${fmt(results.synth_median_s)} s (median of ${settings.synth_runs}).`,
     '',
     '## Results',
     '',
-    'Steady state: every timed run updates Secrets that already exist (a CronJob run every 6 hours',
-    `does exactly that). Median of ${results.settings.runs} runs each, in alternation; CPU s is the`,
-    'run\'s own processes, "API server + etcd" what the control plane spent serving it.',
+    'Steady state: every timed run updates Secrets that already exist, as a CronJob run every few',
+    `hours does. Median of ${settings.runs} runs each, the contenders in alternation. "CPU s" is the`,
+    'run\'s own processes; "API server + etcd" is what the control plane spent serving it.',
     '',
     resultsTable(results),
     '',
@@ -131,6 +205,16 @@ export function renderMarkdown(results: BenchResults, chart: ChartOutcome): stri
     '',
     ...targets,
     '',
+    '## Reading the numbers',
+    '',
+    ...readingTheNumbers(results),
+    '',
+    'API requests of the first timed run, by verb (`APPLY` is a server-side apply PATCH):',
+    '',
+    '| namespaces | contender | secrets and namespaces | discovery, OpenAPI, other |',
+    '| ---: | --- | --- | ---: |',
+    ...requestBreakdown(results),
+    '',
     '## What is measured, and how',
     '',
     "- **Cluster**: the e2e harness's real etcd + kube-apiserver (`test/e2e/harness/`), started",
@@ -142,49 +226,50 @@ export function renderMarkdown(results: BenchResults, chart: ChartOutcome): stri
     "  CronJob container's environment (its Secret's keys filled in, a fresh empty HOME and TMPDIR",
     "  per run as the pod's emptyDirs give it), as the updater ServiceAccount with `dist/`'s RBAC,",
     '  through a kubeconfig holding a fresh TokenRequest token. Its first run on each cluster creates',
-    '  every Secret; that run is reported apart ("create run") and not in the medians.',
+    '  every Secret; that run is reported apart and is not in the medians.',
     '- **The original loop** is [bench/original-refresh.sh](../bench/original-refresh.sh): the',
     "  article's CronJob script without its `apk add` (alpine/k8s has the aws CLI already), run the",
     "  same way as its own ServiceAccount with the article's ClusterRole (secrets get/create/patch/",
     '  update, namespaces get/list). One token, then per namespace `kubectl create secret',
     '  docker-registry ... --dry-run=client -o yaml | kubectl apply -f -`: two kubectl processes',
-    '  per namespace, and the token on the argv of one of them, visible to every user of the node',
+    '  per namespace, and the token on the argv of one of them, readable by every user of the node',
     '  in `/proc/PID/cmdline`, as in the article. Its Secrets are seeded before its timed runs, so',
-    '  that those are updates too. Where one run takes over 10 minutes it is not repeated; where it',
-    '  is not run at all (5,000 namespaces by default: about 40 minutes per run) its time and',
-    '  requests are extrapolated on a straight line through the two largest measured sizes and',
-    '  marked as such.',
-    '- **The floor** is the same Secrets as our script writes them, rendered beforehand and applied',
-    '  by one `kubectl apply --server-side --validate=false -f -` as the updater ServiceAccount: no',
-    '  token fetch, no namespace list, one process. `--validate=false` because with the kubectl',
+    '  that those are updates too. Where one run takes more than 10 minutes it is not repeated;',
+    '  where it is not run at all (`--original-max-n`), its time and requests are extrapolated on a',
+    '  straight line through the two largest measured sizes and marked as such.',
+    '- **The floor** is the same Secrets as our script writes them (its last Secret, copied into',
+    "  every namespace with the run's new data), rendered beforehand and applied by one",
+    '  `kubectl apply --server-side --validate=false -f -` as the updater ServiceAccount: no token',
+    '  fetch, no namespace list, one process. `--validate=false` because with the kubectl that',
     '  alpine/k8s ships (1.30), client-side validation costs more per object than the write itself,',
-    `  and a floor that pays it is no floor: the default \`--validate=strict\` took${validatedFloorText(results)}.`,
+    '  and a floor that pays it is no floor' +
+      (validated.length === 0
+        ? '.'
+        : `: the same apply with the default \`--validate=strict\` took ${validated.join('; ')} (one run each).`),
     '- **Every run changes every Secret.** moto hands out the same token each time, where AWS hands',
     '  out a new one; each run therefore gets its own `AWS_ACCOUNT_ID`, which changes the registry',
     "  host in every Secret's `.dockerconfigjson`, and after each run the bench checks that every",
-    "  namespace holds that run's host. No run is a no-op the API server or client-side apply could",
-    '  skip.',
+    "  namespace holds that run's host. No run is a no-op that the API server or client-side apply",
+    '  could skip.',
     '- **Wall time**: from spawning the run to its exit.',
     "- **API requests**: from the API server's `/metrics`, read before and after each run. API",
     '  Priority and Fairness sorts every request, discovery and OpenAPI included, by who sent it;',
     '  the runner is the only ServiceAccount on the cluster, so the change of the',
     '  `apiserver_flowcontrol_dispatched_requests_total{flow_schema="service-accounts"}` counter is',
     "  exactly its requests (the API server's own traffic and the bench's admin calls are in the",
-    '  `exempt` flow). `apiserver_request_total` gives the split by verb below.',
+    '  `exempt` flow). `apiserver_request_total` gives the split by verb.',
     '- **Memory**: each run is started in a session of its own; every 50 ms the bench sums VmRSS',
-    '  (and Pss) over every process of that session from `/proc`. Peak RSS is the highest such sum',
-    '  of any run; RSS counts the pages that processes share (the kubectl binary, mostly) once per',
-    "  process, so it overstates what a container's memory cgroup charges. PSS splits shared pages",
-    "  between their users and is the closer measure of the container's footprint.",
-    '- **CPU s**: user + system time of the whole process tree (`busybox time`, i.e. getrusage).',
-    '  The CronJob limits the container to 100m CPU; on a cluster a run takes at least CPU s / 0.1',
-    "  seconds, whatever this machine's wall time says.",
-    '- **Not modelled**: network latency to a remote API server (loopback here answers in a',
-    '  millisecond or two) and the CPU and memory limits of the pod.',
-    '',
-    'API requests by verb (first timed run of each):',
-    '',
-    ...requestBreakdown(results),
+    '  and Pss over every process of that session from `/proc` (a session, not parent links, so',
+    '  that an orphaned child still counts). Peak RSS is the highest such sum of any run. RSS counts',
+    '  the pages processes share (the kubectl binary, mostly) once per process and so overstates',
+    "  what a container's memory cgroup charges; PSS splits shared pages between their users and is",
+    "  the closer measure of the container's footprint. A process that lives less than 50 ms can be",
+    '  missed.',
+    '- **CPU s**: user + system time of the whole process tree (`busybox time`, i.e. getrusage of',
+    '  every waited-for process). "API server + etcd" is their CPU time over the run, from `/proc`.',
+    '- **Not modelled**: network latency to a remote API server (loopback answers in a millisecond',
+    "  or two), the pod's CPU and memory limits (see above for what the CPU limit implies), and",
+    '  admission webhooks or audit logging a real cluster may add per request.',
     '',
     '## Machine',
     '',
@@ -196,21 +281,23 @@ export function renderMarkdown(results: BenchResults, chart: ChartOutcome): stri
     '',
     '| component | version |',
     '| --- | --- |',
-    ...versions,
+    ...Object.entries(results.versions).map(([name, version]) => `| ${name} | ${version} |`),
     '',
     '## Reproduce',
     '',
     '```sh',
     'bash scripts/e2e-prereqs.sh   # once: busybox, jq, the moto/aws CLI venv, kube-apiserver and etcd',
-    'npm run bench                 # all sizes; --sizes 100,1000 --runs 3 to choose',
-    'npm run bench -- --help       # every option, e.g. --script-env ECR_APPLY_BATCH_SIZE=50',
+    `npm run bench                 # every size, ~${Math.max(1, Math.round(settings.duration_s / 60))} min here; --sizes 100,1000 to choose`,
+    'npm run bench -- --help       # every option, e.g. --script-env ECR_APPLY_PARALLELISM=1',
+    'npm run bench -- --report-only   # redraw this page and the chart from bench/results.json',
     '```',
     '',
     'The chart is drawn by `bench/chart.py` with the matplotlib pinned in `bench/requirements.txt`,',
     'installed on first use into `${ECR_K8S_CACHE_DIR:-~/.cache/ecr-k8s-credentials}/bench-venv`.',
-    'The scripts get a kubectl 1.30 (the version in alpine/k8s:1.30.7) when the machine has one',
+    'The scripts get a kubectl 1.30, the version in alpine/k8s:1.30.7, when the machine has one',
     "(`kubectl.1.30` on PATH or in the Google Cloud SDK), otherwise the e2e harness's; `--kubectl`",
-    'picks another. The version matters: see the floor above.',
+    'picks another. The version matters: kubectl 1.34 validates cheaply, 1.30 to 1.33 do not (see',
+    'the floor above).',
     '',
   ].join('\n');
 }

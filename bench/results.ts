@@ -50,6 +50,8 @@ export interface SizeResult {
   readonly floor_validated?: ContenderResult;
   /** Our script's first run on the fresh cluster, which creates every Secret. */
   readonly ours_create: RunRecord;
+  /** Our script's own `event=start` log line: the settings it ran with (batch size, parallelism). */
+  readonly ours_settings: string;
   readonly ratios: { readonly original_over_ours: number | null; readonly ours_over_floor: number };
 }
 
@@ -72,6 +74,8 @@ export interface BenchResults {
     readonly commit: string;
     readonly command: string;
     readonly script_env: Readonly<Record<string, string>>;
+    /** The CronJob's resource limits and deadline, from dist/. */
+    readonly cronjob_limits: { readonly cpu?: string; readonly memory?: string; readonly deadline_s?: number };
     readonly duration_s: number;
     readonly generated_at: string;
   };
