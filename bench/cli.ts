@@ -45,9 +45,9 @@ export async function parseBenchArgs(argv: readonly string[]): Promise<BenchOpti
       contenders: { type: 'string', default: CONTENDERS.join(','), describe: 'Which to run' },
       'original-max-n': {
         type: 'string',
-        default: '1000',
+        default: '5000',
         describe:
-          'Largest size the original loop runs at (it takes ~0.5 s per namespace); larger ones are extrapolated',
+          'Largest size the original loop runs at (~0.2 s per namespace; only once where a run takes over 10 min); larger sizes are extrapolated',
       },
       'validated-floor-max-n': {
         type: 'string',
