@@ -46,7 +46,11 @@ export function parseMetrics(text: string): MetricsSnapshot {
     if (request?.[1] === undefined || request[2] === undefined) continue;
     const resource = label(request[1], 'resource');
     if (label(request[1], 'group') !== '' || !COUNTED_RESOURCES.has(resource)) continue;
-    const key = `${label(request[1], 'verb')} ${resource}`;
+    const verb = label(request[1], 'verb');
+    // The runner never watches; a WATCH in the window is one of the API server's own informers
+    // re-opening its watch, which runs every few minutes.
+    if (verb === 'WATCH') continue;
+    const key = `${verb} ${resource}`;
     resourceRequests.set(key, (resourceRequests.get(key) ?? 0) + Number(request[2]));
   }
   return { serviceAccountRequests, resourceRequests };

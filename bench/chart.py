@@ -18,8 +18,12 @@ from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
 SERIES = [
     ("ours", "our script (dist/)", "#1f77b4", "o", (10, -12)),
     ("original", "original article's loop", "#d62728", "s", (10, -4)),
-    ("floor", "floor: one kubectl apply --server-side", "#2ca02c", "^", (10, 5)),
+    ("floor", "floor: one kubectl apply --server-side", "#2ca02c", "^", (-44, 5)),
 ]
+
+
+def seconds(value: float) -> str:
+    return f"{value:,.0f} s" if value >= 100 else f"{value:.3g} s"
 
 
 def main(results_path: str, out_path: str) -> None:
@@ -48,7 +52,7 @@ def main(results_path: str, out_path: str) -> None:
                                color=color, marker=marker, markerfacecolor="white", linestyle="none",
                                label=f"{label} (extrapolated)")
         for n, r in measured + guessed:
-            ax.annotate(f"{r['median_s']:.3g} s", (n, r["median_s"]), textcoords="offset points",
+            ax.annotate(seconds(r["median_s"]), (n, r["median_s"]), textcoords="offset points",
                         xytext=offset, fontsize=8, color=color)
 
     ax.set_xscale("log")

@@ -112,7 +112,7 @@ function readingTheNumbers(results: BenchResults): string[] {
     lines.push(
       `- Our script ran with ${source} (\`${settings}\`). Where it beats the floor, that is its parallel`,
       "  kubectl processes against the floor's one; where it trails at small sizes, that is the fixed",
-      '  cost of the aws CLI fetching the token (about a second; the floor fetches none).',
+      '  cost of starting the aws CLI for the token, which the floor does not pay.',
     );
   }
 
@@ -151,7 +151,7 @@ function readingTheNumbers(results: BenchResults): string[] {
           (deadline === undefined ? '.' : ` (the Job's deadline is ${fmt(deadline)} s).`) +
           (lastOriginal?.original.cpu_s == null
             ? ''
-            : ` The original loop at n=${fmt(lastOriginal.size.n)} would need ` +
+            : ` The original loop at n=${fmt(lastOriginal.size.n)} would need at least ` +
               `~${sig(lastOriginal.original.cpu_s / cpuLimit / 60)} minutes.`),
       );
     }

@@ -275,7 +275,7 @@ async function benchSize(n: number, options: BenchOptions, shared: Shared): Prom
         records.set(id, [...done, record]);
         log(`n=${n}: round ${round + 1}/${options.runs} ${id}: ${describe(record)}`);
         if (id === 'original' && record.seconds > LONG_RUN_S && round + 1 < options.runs) {
-          originalNote = `ran ${round + 1} time(s): one run took more than ${LONG_RUN_S / 60} minutes`;
+          originalNote = `ran ${round === 0 ? 'once' : `${round + 1} times`}: a run took more than ${LONG_RUN_S / 60} minutes`;
         }
       }
     }
@@ -367,16 +367,16 @@ function checkTargets(sizes: readonly SizeResult[]): TargetCheck[] {
   if (at1000 !== undefined) {
     const { original_over_ours: speedup, ours_over_floor: overFloor } = at1000.ratios;
     checks.push({
-      target: 'n=1000: at least 20x faster than the original',
+      target: 'n=1,000: at least 20x faster than the original',
       value: speedup === null ? 'not measured' : `${speedup}x`,
       met: speedup === null ? null : speedup >= 20,
     });
-    checks.push({ target: 'n=1000: at most 2x the floor', value: `${overFloor}x`, met: overFloor <= 2 });
+    checks.push({ target: 'n=1,000: at most 2x the floor', value: `${overFloor}x`, met: overFloor <= 2 });
   }
   for (const size of sizes) {
     checks.push({
-      target: `n=${size.n}: at most N + 20 = ${size.n + 20} API requests per run`,
-      value: String(size.ours.requests),
+      target: `n=${size.n.toLocaleString('en-US')}: at most N + 20 = ${(size.n + 20).toLocaleString('en-US')} API requests per run`,
+      value: size.ours.requests.toLocaleString('en-US'),
       met: size.ours.requests <= size.n + 20,
     });
   }
@@ -384,7 +384,7 @@ function checkTargets(sizes: readonly SizeResult[]): TargetCheck[] {
   const { peak_rss_mib: rss, peak_pss_mib: pss } = at5000?.ours ?? {};
   if (typeof rss === 'number') {
     checks.push({
-      target: 'n=5000: peak memory below 100 MiB, as the RSS sum of the process tree',
+      target: 'n=5,000: peak memory below 100 MiB, as the RSS sum of the process tree',
       value: `${rss} MiB`,
       met: rss < 100,
     });
@@ -392,7 +392,7 @@ function checkTargets(sizes: readonly SizeResult[]): TargetCheck[] {
   if (typeof pss === 'number') {
     // PSS counts the kubectl binary's shared pages once, as the container's memory cgroup does.
     checks.push({
-      target: 'n=5000: peak memory below 100 MiB, as the PSS sum (close to what the memory limit counts)',
+      target: 'n=5,000: peak memory below 100 MiB, as the PSS sum (close to what the memory limit counts)',
       value: `${pss} MiB`,
       met: pss < 100,
     });
