@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Builds the binaries the e2e suite runs a real control plane with: kube-apiserver and kubectl
-# from k8s.io/kubernetes, etcd from go.etcd.io/etcd/server/v3. Everything comes from the Go
-# module proxy through the wrapper modules in scripts/control-plane/ (kind, k3s and
+# Builds the binaries the e2e suite runs a real control plane with: kube-apiserver,
+# kube-controller-manager and kubectl from k8s.io/kubernetes, etcd from go.etcd.io/etcd/server/v3.
+# Everything comes from the Go module proxy through the wrapper modules in scripts/control-plane/ (kind, k3s and
 # setup-envtest would need downloads from GitHub/GCS or a container registry).
 #
 # Output (the version is the cache key; existing binaries are kept):
-#   ${ECR_K8S_CACHE_DIR:-$HOME/.cache/ecr-k8s-credentials}/bin/kubernetes-<version>/{kube-apiserver,kubectl}
+#   ${ECR_K8S_CACHE_DIR:-$HOME/.cache/ecr-k8s-credentials}/bin/kubernetes-<version>/{kube-apiserver,kube-controller-manager,kubectl}
 #   ${ECR_K8S_CACHE_DIR:-$HOME/.cache/ecr-k8s-credentials}/bin/etcd-<version>/etcd
 #
 # A cold build takes 10-20 minutes on 2 cores and needs about 3 GB of RAM.
@@ -23,7 +23,8 @@ kube_bin_dir=$cache_dir/bin/kubernetes-$KUBERNETES_VERSION
 etcd_bin_dir=$cache_dir/bin/etcd-$ETCD_VERSION
 
 if [[ ${1:-} == --print-paths ]]; then
-  printf '%s\n' "$kube_bin_dir/kube-apiserver" "$kube_bin_dir/kubectl" "$etcd_bin_dir/etcd"
+  printf '%s\n' "$kube_bin_dir/kube-apiserver" "$kube_bin_dir/kube-controller-manager" \
+    "$kube_bin_dir/kubectl" "$etcd_bin_dir/etcd"
   exit 0
 fi
 
@@ -83,6 +84,8 @@ done
 total_started=$SECONDS
 build kube-apiserver "$repo_root/scripts/control-plane/kubernetes" \
   k8s.io/kubernetes/cmd/kube-apiserver "$kube_bin_dir/kube-apiserver" "$kube_ldflags"
+build kube-controller-manager "$repo_root/scripts/control-plane/kubernetes" \
+  k8s.io/kubernetes/cmd/kube-controller-manager "$kube_bin_dir/kube-controller-manager" "$kube_ldflags"
 build kubectl "$repo_root/scripts/control-plane/kubernetes" \
   k8s.io/kubernetes/cmd/kubectl "$kube_bin_dir/kubectl" "$kube_ldflags"
 build etcd "$repo_root/scripts/control-plane/etcd" \
