@@ -11,8 +11,8 @@ export interface ContainerEnvVar {
 
 /** What the benchmark takes from a rendered bundle: it runs what users apply, not src/. */
 export interface DistBundle {
-  /** The refresh script, from the ConfigMap the CronJob mounts. */
-  readonly script: string;
+  /** The refresh script files by name (entry + the parts it sources), from the ConfigMap the CronJob mounts. */
+  readonly scripts: Readonly<Record<string, string>>;
   /** The CronJob container's env list. */
   readonly env: readonly ContainerEnvVar[];
   /** Namespace, ServiceAccount and RBAC objects, to apply as they are. */
@@ -54,7 +54,7 @@ interface CronJob extends KubeObject {
 }
 
 const SCRIPT_CONFIG_MAP = 'ecr-credential-refresh-script';
-const SCRIPT_KEY = 'refresh-ecr-credentials.sh';
+export const SCRIPT_KEY = 'refresh-ecr-credentials.sh';
 const ACCESS_KINDS = new Set([
   'Namespace',
   'ServiceAccount',
@@ -76,8 +76,8 @@ export function readDistBundle(distDir: string): DistBundle {
     );
 
   const configMap = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === SCRIPT_CONFIG_MAP);
-  const script = (configMap?.data as Record<string, string> | undefined)?.[SCRIPT_KEY];
-  if (script === undefined) {
+  const scripts = configMap?.data as Record<string, string> | undefined;
+  if (scripts?.[SCRIPT_KEY] === undefined) {
     throw new Error(`${distDir} has no ConfigMap ${SCRIPT_CONFIG_MAP} with key ${SCRIPT_KEY}; run npm run synth first`);
   }
   const cronJob = objects.find((o): o is CronJob => o.kind === 'CronJob');
@@ -89,7 +89,7 @@ export function readDistBundle(distDir: string): DistBundle {
   if (namespace === undefined) throw new Error(`the CronJob in ${distDir} has no namespace`);
 
   return {
-    script,
+    scripts,
     env: container.env ?? [],
     accessObjects: objects.filter((o) => ACCESS_KINDS.has(o.kind)),
     serviceAccount: { namespace, name: podSpec.serviceAccountName },

@@ -1,6 +1,6 @@
 // npm run bench: our refresh script vs the original article's loop vs the floor, on a real
 // kube-apiserver with 100 / 1,000 / 5,000 namespaces. See docs/benchmarks.md for the method.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +17,7 @@ import {
   type ContenderId,
   type SizeContext,
 } from './contenders.js';
-import { readDistBundle, type DistBundle } from './dist-bundle.js';
+import { readDistBundle, SCRIPT_KEY, type DistBundle } from './dist-bundle.js';
 import { prepareTools, startBenchCluster, type BenchCluster, type Tools } from './environment.js';
 import { collectMachine, collectVersions } from './machine.js';
 import { startMotoServer } from './moto.js';
@@ -137,8 +137,12 @@ async function gitCommit(): Promise<string> {
 
 /** A dist/ older than src/scripts would benchmark a script nobody ships any more. */
 function warnIfStale(dist: DistBundle): void {
-  const source = readFileSync(join(REPO_ROOT, 'src', 'scripts', 'refresh-ecr-credentials.sh'), 'utf8');
-  if (source !== dist.script) {
+  const sourceDir = join(REPO_ROOT, 'src', 'scripts');
+  const names = readdirSync(sourceDir).filter((name) => name.endsWith('.sh'));
+  const stale =
+    names.length !== Object.keys(dist.scripts).length ||
+    names.some((name) => readFileSync(join(sourceDir, name), 'utf8') !== dist.scripts[name]);
+  if (stale) {
     log(
       'WARNING: dist/ ships a different refresh script than src/scripts/; run npm run synth to measure the current one',
     );
@@ -218,8 +222,12 @@ async function benchSize(n: number, options: BenchOptions, shared: Shared): Prom
       .split('\n')
       .filter(Boolean)
       .map((line) => line.replace(/^namespace\//, ''));
-    const scriptPath = join(shared.workDir, 'refresh-ecr-credentials.sh');
-    writeFileSync(scriptPath, shared.dist.script, { mode: 0o444 });
+    const scriptDir = join(shared.workDir, 'scripts');
+    mkdirSync(scriptDir, { recursive: true });
+    for (const [name, text] of Object.entries(shared.dist.scripts)) {
+      writeFileSync(join(scriptDir, name), text, { mode: 0o444 });
+    }
+    const scriptPath = join(scriptDir, SCRIPT_KEY);
     const ctx: SizeContext = {
       cluster,
       tools: shared.tools,

@@ -1,6 +1,7 @@
 import { ApiObject, App, type Chart, Yaml } from 'cdk8s';
 import { AwsCredentialsTemplateChart, EcrCredentialsChart } from './chart.js';
 import type { EcrCredentialsConfig } from './config.js';
+import type { RefreshScripts } from './constructs/refresh-script-config-map.js';
 
 /** One file of the rendered bundle, path relative to the out dir. */
 export interface BundleFile {
@@ -49,9 +50,9 @@ function objectsOf(chart: Chart, constructId: string): unknown[] {
 }
 
 /** Renders the bundle in memory: same config and script, byte-identical files. */
-export function renderBundle(config: EcrCredentialsConfig, script: string): BundleFile[] {
+export function renderBundle(config: EcrCredentialsConfig, scripts: RefreshScripts): BundleFile[] {
   const app = new App();
-  const chart = new EcrCredentialsChart(app, 'ecr-credentials', { config, script });
+  const chart = new EcrCredentialsChart(app, 'ecr-credentials', { config, scripts });
   const templateChart = new AwsCredentialsTemplateChart(app, 'aws-credentials-template', { config });
 
   const files: BundleFile[] = [];

@@ -7,7 +7,7 @@ import { InitialRefreshJob } from './constructs/initial-refresh-job.js';
 import { REFRESH_POD_LABELS } from './constructs/labels.js';
 import { RefreshCronJob } from './constructs/refresh-cron-job.js';
 import type { RefreshPodProps } from './constructs/refresh-pod-template.js';
-import { RefreshScriptConfigMap } from './constructs/refresh-script-config-map.js';
+import { RefreshScriptConfigMap, type RefreshScripts } from './constructs/refresh-script-config-map.js';
 import { UpdaterNamespace } from './constructs/updater-namespace.js';
 import { UpdaterRbac } from './constructs/updater-rbac.js';
 import { UpdaterServiceAccount } from './constructs/updater-service-account.js';
@@ -15,8 +15,8 @@ import { UpdaterServiceAccount } from './constructs/updater-service-account.js';
 export interface EcrCredentialsChartProps {
   /** Validated settings. @default - required */
   readonly config: EcrCredentialsConfig;
-  /** The refresh script's text. @default - required */
-  readonly script: string;
+  /** The refresh script files by name. @default - required */
+  readonly scripts: RefreshScripts;
 }
 
 /**
@@ -27,7 +27,7 @@ export class EcrCredentialsChart extends Chart {
   constructor(scope: Construct, id: string, props: EcrCredentialsChartProps) {
     // Namespaces are set per object: a chart namespace would be stamped on cluster-scoped ones too.
     super(scope, id, { disableResourceNameHashes: true });
-    const { config, script } = props;
+    const { config, scripts } = props;
     const namespace = new UpdaterNamespace(this, 'Namespace', { name: config.namespace }).name;
     const serviceAccount = new UpdaterServiceAccount(this, 'ServiceAccount', {
       namespace,
@@ -47,7 +47,7 @@ export class EcrCredentialsChart extends Chart {
         apiServerPort: config.apiServerPort,
       });
     }
-    const scriptConfigMap = new RefreshScriptConfigMap(this, 'RefreshScript', { namespace, script });
+    const scriptConfigMap = new RefreshScriptConfigMap(this, 'RefreshScript', { namespace, scripts });
     const pod: RefreshPodProps = {
       image: config.image,
       serviceAccountName: serviceAccount.name,
@@ -63,7 +63,7 @@ export class EcrCredentialsChart extends Chart {
     };
     new RefreshCronJob(this, 'CronJob', { ...pod, namespace, schedule: config.schedule });
     if (config.initialJob) {
-      new InitialRefreshJob(this, 'InitialJob', { ...pod, namespace, script });
+      new InitialRefreshJob(this, 'InitialJob', { ...pod, namespace, scripts });
     }
   }
 }

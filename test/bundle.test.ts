@@ -10,7 +10,7 @@ import { describe, expect, test } from 'vitest';
 import { AWS_CREDENTIALS_TEMPLATE_FILE, GENERATED_MARKER, renderBundle } from '../src/bundle.js';
 import { resolveConfig } from '../src/config.js';
 import { writeBundle } from '../src/write-bundle.js';
-import { type KubeObject, objectsIn, render, TEST_SCRIPT } from './helpers.js';
+import { type KubeObject, objectsIn, render, TEST_SCRIPTS } from './helpers.js';
 
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   'v1/Namespace': core.Namespace,
@@ -28,7 +28,7 @@ const identity = (object: KubeObject) => `${object.kind}/${object.metadata.names
 
 function synthToTemp(options: Parameters<typeof resolveConfig>[0] = {}): string {
   const dir = join(mkdtempSync(join(tmpdir(), 'ecr-bundle-')), 'dist');
-  writeBundle(renderBundle(resolveConfig(options), TEST_SCRIPT), dir);
+  writeBundle(renderBundle(resolveConfig(options), TEST_SCRIPTS), dir);
   return dir;
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { appliedObjects, find, type KubeObject, render } from './helpers.js';
+import type { RefreshScripts } from '../src/constructs/refresh-script-config-map.js';
+import { appliedObjects, find, type KubeObject, render, TEST_SCRIPTS } from './helpers.js';
 
 interface PodSpec {
   serviceAccountName: string;
@@ -154,10 +155,8 @@ describe('default bundle', () => {
     }
   });
 
-  test('ConfigMap carries the script text unchanged', () => {
-    expect(find(objects, 'ConfigMap').data).toEqual({
-      'refresh-ecr-credentials.sh': '#!/bin/sh\nset -eu\necho refresh\n',
-    });
+  test('ConfigMap carries every script file unchanged, one key each', () => {
+    expect(find(objects, 'ConfigMap').data).toEqual(TEST_SCRIPTS);
   });
 
   test('first-run Job runs the same pod as the CronJob and cleans itself up', () => {
@@ -262,8 +261,8 @@ describe('flags reach the objects', () => {
 });
 
 describe('first-run Job name', () => {
-  const jobName = (options: Parameters<typeof appliedObjects>[0], script?: string) =>
-    find(appliedObjects(options, script), 'Job').metadata.name;
+  const jobName = (options: Parameters<typeof appliedObjects>[0], scripts?: RefreshScripts) =>
+    find(appliedObjects(options, scripts), 'Job').metadata.name;
 
   test('is stable for the same input', () => {
     expect(jobName({})).toBe(jobName({}));
@@ -273,7 +272,7 @@ describe('first-run Job name', () => {
     const base = jobName({});
     expect(jobName({ image: 'alpine/k8s:1.31.2' })).not.toBe(base);
     expect(jobName({ excludeNamespaces: ['kube-*'] })).not.toBe(base);
-    expect(jobName({}, '#!/bin/sh\necho v2\n')).not.toBe(base);
+    expect(jobName({}, { ...TEST_SCRIPTS, 'part.sh': 'echo v2\n' })).not.toBe(base);
   });
 
   test('ignores the schedule, which does not shape a single run', () => {

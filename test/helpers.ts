@@ -1,10 +1,14 @@
 import { parseAllDocuments } from 'yaml';
 import { type BundleFile, renderBundle } from '../src/bundle.js';
 import { type EcrCredentialsConfig, resolveConfig } from '../src/config.js';
+import type { RefreshScripts } from '../src/constructs/refresh-script-config-map.js';
 import type { RawOptions } from '../src/options.js';
 
-/** A short stand-in for the refresh script: the chart only ships it, so its content is opaque here. */
-export const TEST_SCRIPT = '#!/bin/sh\nset -eu\necho refresh\n';
+/** Short stand-ins for the refresh scripts: the chart only ships them, so their content is opaque here. */
+export const TEST_SCRIPTS: RefreshScripts = {
+  'refresh-ecr-credentials.sh': '#!/bin/sh\nset -eu\n. "${0%/*}/part.sh"\n',
+  'part.sh': 'echo refresh\n',
+};
 
 export interface KubeObject {
   apiVersion: string;
@@ -17,8 +21,8 @@ export function config(options: RawOptions = {}): EcrCredentialsConfig {
   return resolveConfig(options);
 }
 
-export function render(options: RawOptions = {}, script = TEST_SCRIPT): BundleFile[] {
-  return renderBundle(config(options), script);
+export function render(options: RawOptions = {}, scripts = TEST_SCRIPTS): BundleFile[] {
+  return renderBundle(config(options), scripts);
 }
 
 export function objectsIn(content: string): KubeObject[] {
@@ -26,8 +30,8 @@ export function objectsIn(content: string): KubeObject[] {
 }
 
 /** Every object of the applied bundle (all files but the Kustomization and the template). */
-export function appliedObjects(options: RawOptions = {}, script = TEST_SCRIPT): KubeObject[] {
-  return render(options, script)
+export function appliedObjects(options: RawOptions = {}, scripts = TEST_SCRIPTS): KubeObject[] {
+  return render(options, scripts)
     .filter((file) => file.path.endsWith('.yaml'))
     .flatMap((file) => objectsIn(file.content));
 }

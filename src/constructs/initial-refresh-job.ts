@@ -4,12 +4,13 @@ import { KubeJob } from '../../imports/k8s.js';
 import { PART_OF } from './labels.js';
 import { type RefreshPodProps } from './refresh-pod-template.js';
 import { RefreshCronJob, refreshJobSpec } from './refresh-cron-job.js';
+import type { RefreshScripts } from './refresh-script-config-map.js';
 
 export interface InitialRefreshJobProps extends RefreshPodProps {
   /** Namespace of the Job. @default - required */
   readonly namespace: string;
-  /** The refresh script's text; a new script version gets a new Job, so it runs at once. @default - required */
-  readonly script: string;
+  /** The refresh script files; a new script version gets a new Job, so it runs at once. @default - required */
+  readonly scripts: RefreshScripts;
 }
 
 /**
@@ -24,7 +25,10 @@ export class InitialRefreshJob extends Construct {
   constructor(scope: Construct, id: string, props: InitialRefreshJobProps) {
     super(scope, id);
     const spec = refreshJobSpec(props);
-    const digest = createHash('sha256').update(JSON.stringify(spec)).update(props.script).digest('hex');
+    const digest = createHash('sha256')
+      .update(JSON.stringify(spec))
+      .update(JSON.stringify(props.scripts))
+      .digest('hex');
     this.name = `${RefreshCronJob.NAME}-initial-${digest.slice(0, 10)}`;
     new KubeJob(this, 'Resource', {
       metadata: { name: this.name, namespace: props.namespace, labels: { ...PART_OF } },

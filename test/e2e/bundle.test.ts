@@ -1,7 +1,7 @@
 // dist/ judged by a real kube-apiserver: apply paths, Pod Security, the updater's RBAC, and the
 // one RBAC fact the ClusterRole is built on (create + resourceNames is enough for server-side
 // apply to create a Secret).
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -15,6 +15,7 @@ import {
   scriptEnv,
   startMoto,
   synthBundle,
+  writeScriptFiles,
   type BundleObject,
   type KubectlResult,
 } from './harness/index.js';
@@ -416,9 +417,7 @@ describe.skipIf(!e2eAvailable.ok)('the script from dist/ with only the bundle RB
     stops.push(moto.stop);
 
     const objects = loadBundle(DIST_DIR);
-    const configMap = bundleObject(objects, 'ConfigMap') as BundleObject & { data: Record<string, string> };
-    const script = join(mkdtempSync(join(tmpdir(), 'bundle-script-')), 'refresh-ecr-credentials.sh');
-    writeFileSync(script, configMap.data['refresh-ecr-credentials.sh'] ?? '');
+    const script = writeScriptFiles(objects, mkdtempSync(join(tmpdir(), 'bundle-script-')));
 
     // The container's env as the CronJob sets it; secret-backed values and paths from the test.
     const container = (

@@ -6,9 +6,9 @@
 // default "every namespace" run goes first because later tests leave namespaces behind on purpose
 // (a terminating one, foreign Secrets).
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
@@ -21,15 +21,16 @@ import {
   runWithArgvAudit,
   scriptEnv,
   startMoto,
+  SCRIPT_KEY,
   STRACE,
+  writeScriptFiles,
   type BundleObject,
   type Moto,
 } from './harness/index.js';
 
-const SRC_SCRIPT = fileURLToPath(new URL('../../src/scripts/refresh-ecr-credentials.sh', import.meta.url));
+const SRC_SCRIPTS = fileURLToPath(new URL('../../src/scripts/', import.meta.url));
 /** The bundle whose ConfigMap and ClusterRole are tested; E2E_BUNDLE_DIR points at a fresh synth. */
 const BUNDLE_DIR = process.env.E2E_BUNDLE_DIR ?? DIST_DIR;
-const SCRIPT_KEY = 'refresh-ecr-credentials.sh';
 const SECRET = 'ecr-registry-credentials';
 const REGION = 'eu-west-1';
 /** moto's account for any credentials. */
@@ -189,13 +190,7 @@ describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from 
   beforeAll(async () => {
     workDir = mkdtempSync(join(tmpdir(), 'refresh-e2e-'));
     const objects: BundleObject[] = loadBundle(BUNDLE_DIR);
-    const configMap = objects.find(
-      (object) => object.kind === 'ConfigMap' && (object.data as Record<string, string> | undefined)?.[SCRIPT_KEY],
-    );
-    const text = (configMap?.data as Record<string, string> | undefined)?.[SCRIPT_KEY];
-    if (text === undefined) throw new Error(`no ConfigMap with ${SCRIPT_KEY} in ${BUNDLE_DIR}`);
-    script = join(workDir, SCRIPT_KEY);
-    writeFileSync(script, text, { mode: 0o444 });
+    script = writeScriptFiles(objects, join(workDir, 'scripts'));
 
     // dist's ClusterRole as it is, bound to a ServiceAccount of this suite's own.
     const role = bundleObject(objects, 'ClusterRole');
@@ -225,7 +220,17 @@ describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from 
   });
 
   test('the bundle ships the script from src and a ClusterRole with only list namespaces + create/patch one Secret', async () => {
-    expect(readFileSync(script, 'utf8')).toBe(readFileSync(SRC_SCRIPT, 'utf8'));
+    const scriptDir = dirname(script);
+    const shipped = readdirSync(scriptDir).sort();
+    expect(shipped).toContain(SCRIPT_KEY);
+    expect(shipped).toEqual(
+      readdirSync(SRC_SCRIPTS)
+        .filter((name) => name.endsWith('.sh'))
+        .sort(),
+    );
+    for (const name of shipped) {
+      expect(readFileSync(join(scriptDir, name), 'utf8')).toBe(readFileSync(join(SRC_SCRIPTS, name), 'utf8'));
+    }
     const role = bundleObject(loadBundle(BUNDLE_DIR), 'ClusterRole');
     expect(role.rules).toEqual([
       { apiGroups: [''], resources: ['namespaces'], verbs: ['list'] },
@@ -671,9 +676,11 @@ describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from 
     expect(seconds).toBeLessThan(120);
   });
 
-  test('shellcheck finds nothing in the script (POSIX sh)', async () => {
+  test('shellcheck finds nothing in the script and the parts it sources (POSIX sh)', async () => {
     const out = await new Promise<{ code: number; output: string }>((resolve, reject) => {
-      const child = spawn('shellcheck', ['-s', 'sh', '-S', 'style', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('shellcheck', ['-x', '-s', 'sh', '-S', 'style', script], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let output = '';
       child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
       child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,4 +47,22 @@ export function bundleObject(objects: readonly BundleObject[], kind: string): Bu
   const found = objects.filter((object) => object.kind === kind);
   if (found.length !== 1) throw new Error(`expected one ${kind} in the bundle, found ${found.length}`);
   return found[0] as BundleObject;
+}
+
+/** The entry script's key in the script ConfigMap (the parts it sources sit beside it). */
+export const SCRIPT_KEY = 'refresh-ecr-credentials.sh';
+
+/**
+ * Writes every file of the bundle's script ConfigMap into `dir`, as the pod's volume mounts
+ * them side by side, and returns the entry script's path.
+ */
+export function writeScriptFiles(objects: readonly BundleObject[], dir: string): string {
+  const configMap = objects.find(
+    (object) => object.kind === 'ConfigMap' && (object.data as Record<string, string> | undefined)?.[SCRIPT_KEY],
+  );
+  const files = configMap?.data as Record<string, string> | undefined;
+  if (files === undefined) throw new Error(`no ConfigMap with ${SCRIPT_KEY} in the bundle`);
+  mkdirSync(dir, { recursive: true });
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text, { mode: 0o444 });
+  return join(dir, SCRIPT_KEY);
 }

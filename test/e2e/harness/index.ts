@@ -7,6 +7,6 @@ export { startMoto } from './moto.js';
 export { busyboxPath, scriptEnv, runBusyboxScript } from './busybox.js';
 export { e2eAvailable } from './available.js';
 export type { BundleObject } from './bundle.js';
-export { DIST_DIR, synthBundle, loadBundle, bundleObject } from './bundle.js';
+export { DIST_DIR, SCRIPT_KEY, synthBundle, loadBundle, bundleObject, writeScriptFiles } from './bundle.js';
 export type { AuditedRun, AuditOptions } from './argv-audit.js';
 export { runWithArgvAudit, STRACE } from './argv-audit.js';

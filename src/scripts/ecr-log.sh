@@ -1,0 +1,74 @@
+# ecr-log.sh - logfmt lines on stdout that never carry a secret, and the exit on a fatal error.
+# Sourced by refresh-ecr-credentials.sh: functions, and the list of values to redact.
+# shellcheck shell=sh
+
+# Secrets (tokens, the encoded docker config) collected as they appear, for redact(). ECR tokens
+# and base64 text never contain spaces, so one space-separated list is enough.
+secret_values=
+
+# quote VALUE: VALUE as a logfmt string (double quotes, inner quotes and backslashes escaped,
+# newlines flattened) in $quoted. Known secrets are cut out first, so that an error message that
+# happens to echo the Secret back (an admission webhook quoting the object, say) cannot leak it.
+quote() {
+  q_in=$(redact "$1")
+  quoted=
+  while :; do
+    case $q_in in
+      *[\"\\]*)
+        q_head=${q_in%%[\"\\]*}
+        q_char=${q_in#"$q_head"}
+        q_rest=${q_char#?}
+        q_char=${q_char%"$q_rest"}
+        quoted=$quoted$q_head\\$q_char
+        q_in=$q_rest
+        ;;
+      *)
+        quoted=\"$quoted$q_in\"
+        break
+        ;;
+    esac
+  done
+}
+
+# redact TEXT: prints TEXT with every known secret value replaced by [REDACTED] and newlines
+# turned into spaces.
+redact() {
+  r_text=$1
+  for r_secret in $secret_values; do
+    while :; do
+      case $r_text in
+        *"$r_secret"*) r_text="${r_text%%"$r_secret"*}[REDACTED]${r_text#*"$r_secret"}" ;;
+        *) break ;;
+      esac
+    done
+  done
+  printf '%s' "$r_text" | tr '\n\r\t' '   '
+}
+
+# log LEVEL EVENT [key=value ...] - values must already be quoted where they may hold spaces.
+# The line goes out in one write, so lines of parallel workers never interleave.
+log() {
+  l_line="level=$1 event=$2"
+  shift 2
+  for l_pair; do
+    l_line="$l_line $l_pair"
+  done
+  printf '%s\n' "$l_line"
+}
+
+# die EXIT_CODE REASON
+die() {
+  quote "$2"
+  log error fatal "reason=$quoted" "exit_code=$1"
+  exit "$1"
+}
+
+# last_line FILE: prints the last non-empty line of FILE (an error message), or "no output".
+last_line() {
+  ll_line="no output"
+  while IFS= read -r ll_read || [ -n "$ll_read" ]; do
+    [ -z "$ll_read" ] || ll_line=$ll_read
+  done <"$1"
+  printf '%s' "$ll_line"
+}
+

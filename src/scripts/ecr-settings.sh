@@ -1,0 +1,86 @@
+# ecr-settings.sh - the script's settings: read from the environment, checked before any call.
+# Sourced by refresh-ecr-credentials.sh; defines functions only.
+# shellcheck shell=sh
+
+require_tool() {
+  command -v "$1" >/dev/null 2>&1 ||
+    die "$EXIT_UNEXPECTED" "$1 is not on PATH ($PATH); this script expects the alpine/k8s image"
+}
+
+is_region() {
+  case $1 in
+    '' | *[!a-z0-9-]* | -* | *-) return 1 ;;
+    *-*) return 0 ;;
+    *) return 1 ;;
+  esac
+}
+
+# registry_region HOST: prints the region of an ECR registry host, fails for anything else.
+registry_region() {
+  rr_account=${1%%.*}
+  case $rr_account in
+    [0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]) ;;
+    *) return 1 ;;
+  esac
+  rr_rest=${1#"$rr_account".dkr.ecr.}
+  [ "$rr_rest" != "$1" ] || return 1
+  rr_region=${rr_rest%%.*}
+  is_region "$rr_region" || return 1
+  # China regions live under their own domain; a mismatch would never authenticate.
+  case $rr_region:${rr_rest#"$rr_region"} in
+    cn-*:.amazonaws.com.cn) ;;
+    cn-*:*) return 1 ;;
+    *:.amazonaws.com) ;;
+    *) return 1 ;;
+  esac
+  printf '%s\n' "$rr_region"
+}
+
+# read_settings: sets the settings variables from the environment and exits with EXIT_CONFIG,
+# naming the variable, the value and the fix, at the first one that is wrong.
+read_settings() {
+  for rs_tool in aws kubectl jq base64 date tr mktemp; do
+    require_tool "$rs_tool"
+  done
+
+  aws_region=${AWS_REGION:-}
+  secret_name=${ECR_SECRET_NAME:-ecr-registry-credentials}
+  extra_registries=${ECR_REGISTRIES:-}
+  target_namespaces=${ECR_TARGET_NAMESPACES:-}
+  exclude_namespaces=${ECR_EXCLUDE_NAMESPACES:-}
+  namespace_selector=${ECR_NAMESPACE_SELECTOR:-}
+  adopt_existing=${ECR_ADOPT_EXISTING:-false}
+  batch_size=${ECR_APPLY_BATCH_SIZE:-250}
+  parallelism=${ECR_APPLY_PARALLELISM:-2}
+  account_id=${AWS_ACCOUNT_ID:-}
+
+  is_region "$aws_region" ||
+    die "$EXIT_CONFIG" "AWS_REGION \"$aws_region\" is not an AWS region; set it to the region of your own registry, e.g. eu-west-1"
+  case $secret_name in
+    '' | *[!a-z0-9.-]* | [.-]* | *[.-]) die "$EXIT_CONFIG" "ECR_SECRET_NAME \"$secret_name\" is not a valid Secret name; use lowercase letters, digits, '-' and '.', e.g. ecr-registry-credentials" ;;
+  esac
+  [ "${#secret_name}" -le 253 ] || die "$EXIT_CONFIG" "ECR_SECRET_NAME is longer than 253 characters"
+  case $adopt_existing in
+    true | false) ;;
+    *) die "$EXIT_CONFIG" "ECR_ADOPT_EXISTING \"$adopt_existing\" must be true or false" ;;
+  esac
+  case $batch_size in
+    '' | *[!0-9]* | 0*) die "$EXIT_CONFIG" "ECR_APPLY_BATCH_SIZE \"$batch_size\" must be a positive integer, e.g. 10" ;;
+  esac
+  case $parallelism in
+    '' | *[!0-9]* | 0*) die "$EXIT_CONFIG" "ECR_APPLY_PARALLELISM \"$parallelism\" must be a positive integer, e.g. 2" ;;
+  esac
+  case $account_id in
+    '' | [0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]) ;;
+    *) die "$EXIT_CONFIG" "AWS_ACCOUNT_ID \"$account_id\" must be 12 digits, or empty to ask AWS STS" ;;
+  esac
+  for rs_host in $extra_registries; do
+    registry_region "$rs_host" >/dev/null ||
+      die "$EXIT_CONFIG" "ECR_REGISTRIES entry \"$rs_host\" is not an ECR registry host; use ACCOUNT.dkr.ecr.REGION.amazonaws.com (.amazonaws.com.cn in China), e.g. 123456789012.dkr.ecr.$aws_region.amazonaws.com"
+  done
+
+  # The CronJob sets these; a hand-run gets the same throttling/5xx retries.
+  AWS_RETRY_MODE=${AWS_RETRY_MODE:-standard}
+  AWS_MAX_ATTEMPTS=${AWS_MAX_ATTEMPTS:-5}
+  export AWS_RETRY_MODE AWS_MAX_ATTEMPTS
+}

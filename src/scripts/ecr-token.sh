@@ -1,0 +1,145 @@
+# ecr-token.sh - AWS: the own account, the registry list and one ECR token per region, all
+# fetched before the first write. Sourced by refresh-ecr-credentials.sh; defines functions only.
+# shellcheck shell=sh
+
+# resolve_account: sets $account_id (from AWS_ACCOUNT_ID, else from STS) and $own_registry.
+resolve_account() {
+  if [ -z "$account_id" ]; then
+    # aws CLI v1 reads only AWS_DEFAULT_REGION, hence --region everywhere.
+    if ! account_id=$(aws sts get-caller-identity --region "$aws_region" --query Account --output text 2>"$work/aws.err"); then
+      die "$EXIT_AWS" "cannot determine the AWS account id (set AWS_ACCOUNT_ID to skip this call): $(last_line "$work/aws.err"); nothing was written"
+    fi
+    case $account_id in
+      [0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]) ;;
+      *) die "$EXIT_AWS" "aws sts get-caller-identity returned \"$account_id\", not an account id; nothing was written" ;;
+    esac
+  fi
+
+  case $aws_region in
+    cn-*) own_registry=$account_id.dkr.ecr.$aws_region.amazonaws.com.cn ;;
+    *) own_registry=$account_id.dkr.ecr.$aws_region.amazonaws.com ;;
+  esac
+}
+
+# collect_registries: sets $registries (own registry first, no duplicates) and $regions.
+collect_registries() {
+  registries=
+  regions=
+  for cr_host in $own_registry $extra_registries; do
+    case " $registries " in
+      *" $cr_host "*) continue ;;
+    esac
+    registries=${registries:+$registries }$cr_host
+    cr_region=$(registry_region "$cr_host")
+    case " $regions " in
+      *" $cr_region "*) ;;
+      *) regions=${regions:+$regions }$cr_region ;;
+    esac
+  done
+}
+
+is_retryable() {
+  case $(last_line "$1") in
+    *Throttl* | *"Rate exceeded"* | *TooManyRequests* | *RequestLimitExceeded* | *ServiceUnavailable* | \
+      *InternalServerError* | *InternalFailure* | *ServerException* | *"Could not connect"* | \
+      *"Connection was closed"* | *timeout* | *"timed out"* | *"(50"[0-9]")"*) return 0 ;;
+  esac
+  return 1
+}
+
+# fetch_token REGION: sets $token and $token_expiry (epoch seconds, empty if unknown).
+#
+# The token must never reach a process's argv: /proc/PID/cmdline is world-readable on the node,
+# unlike this shell's memory. So it lives only in shell variables (never exported) and moves
+# between processes through pipes fed by printf, a shell builtin that is never exec'd.
+# get-login-password would hide the expiry, so this asks get-authorization-token and lets jq
+# pick the fields from stdin.
+fetch_token() {
+  ft_attempt=1
+  while :; do
+    if ft_response=$(aws ecr get-authorization-token --region "$1" --output json 2>"$work/aws.err"); then
+      break
+    fi
+    if [ "$ft_attempt" -ge "$TOKEN_ATTEMPTS" ] || ! is_retryable "$work/aws.err"; then
+      quote "$(last_line "$work/aws.err")"
+      log error token "region=$1" "attempt=$ft_attempt" "reason=$quoted"
+      return 1
+    fi
+    # The CLI already retried AWS_MAX_ATTEMPTS times with backoff; wait longer before another
+    # round, so a throttled account gets room to recover.
+    quote "$(last_line "$work/aws.err")"
+    log warn token "region=$1" "attempt=$ft_attempt" "retry_in_s=$((ft_attempt * 5))" "reason=$quoted"
+    sleep "$((ft_attempt * 5))"
+    ft_attempt=$((ft_attempt + 1))
+  done
+  # Two lines out: the expiry (epoch seconds; aws CLI v1 prints a number, v2 an ISO string),
+  # then the token.
+  ft_parsed=$(printf '%s\n' "$ft_response" | jq -r '
+    .authorizationData[0]
+    | (.expiresAt
+        | if type == "number" then floor | tostring
+          elif type == "string" then
+            (try (sub("\\.[0-9]+"; "") | sub("[+]00:?00$"; "Z") | fromdateiso8601 | tostring)
+             catch "")
+          else "" end),
+      (.authorizationToken // "")') || ft_parsed=
+  case $ft_parsed in
+    *"$NL"*)
+      token_expiry=${ft_parsed%%"$NL"*}
+      token=${ft_parsed#*"$NL"}
+      ;;
+    *) token= ;;
+  esac
+  # The token goes into JSON unescaped, so insist on the base64 alphabet it is made of.
+  case $token in
+    '' | *[!A-Za-z0-9+/=]*)
+      log error token "region=$1" "reason=\"GetAuthorizationToken returned no usable authorizationToken\""
+      return 1
+      ;;
+  esac
+  case $token_expiry in
+    *[!0-9]*) token_expiry= ;;
+  esac
+  secret_values="$secret_values $token"
+}
+
+# fetch_tokens: one token per region; sets $docker_config_b64 (the whole .dockerconfigjson,
+# base64) and the annotation values $refreshed_at, $registry_list and $expires_at.
+fetch_tokens() {
+  auths=
+  expires_epoch=
+  for ft_region in $regions; do
+    fetch_token "$ft_region" || die "$EXIT_AWS" "no ECR token for region $ft_region; nothing was written"
+    region_registries=
+    for ft_host in $registries; do
+      [ "$(registry_region "$ft_host")" = "$ft_region" ] || continue
+      # Within a region one token serves every account's registry the principal may read.
+      auths="${auths:+$auths,}\"$ft_host\":{\"auth\":\"$token\"}"
+      region_registries=${region_registries:+$region_registries,}$ft_host
+    done
+    if [ -n "$token_expiry" ] && { [ -z "$expires_epoch" ] || [ "$token_expiry" -lt "$expires_epoch" ]; }; then
+      expires_epoch=$token_expiry
+    fi
+    if [ -n "$token_expiry" ]; then
+      expiry_text=$(date -u -d "@$token_expiry" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || printf unknown)
+    else
+      expiry_text=unknown
+    fi
+    log info token "region=$ft_region" "registries=$region_registries" "expires_at=$expiry_text"
+  done
+  token=
+
+  # kubelet reads `auth` (base64 "AWS:password", which is exactly ECR's authorizationToken);
+  # username/password are left out so the Secret carries the credential once per registry.
+  docker_config_b64=$(printf '{"auths":{%s}}' "$auths" | base64 | tr -d '\n')
+  auths=
+  secret_values="$secret_values $docker_config_b64"
+
+  refreshed_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+  registry_list=$(printf '%s' "$registries" | tr ' ' ',')
+  if [ -n "$expires_epoch" ]; then
+    expires_at=$(date -u -d "@$expires_epoch" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || printf '')
+  else
+    expires_at=
+  fi
+}
