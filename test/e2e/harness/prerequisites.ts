@@ -49,12 +49,12 @@ export function which(name: string): string | undefined {
 export async function checkPrerequisites(repoRoot: string): Promise<PrerequisiteCheck> {
   const buildScript = join(repoRoot, 'scripts', 'build-control-plane.sh');
   const printed = await run('bash', [buildScript, '--print-paths']);
-  const [kubeApiserver, kubectl, etcd] = printed.stdout.trim().split('\n');
-  if (printed.code !== 0 || !kubeApiserver || !kubectl || !etcd) {
+  const [kubeApiserver, kubeControllerManager, kubectl, etcd] = printed.stdout.trim().split('\n');
+  if (printed.code !== 0 || !kubeApiserver || !kubeControllerManager || !kubectl || !etcd) {
     return { ok: false, why: `${buildScript} --print-paths failed: ${printed.stderr.trim()}` };
   }
   const binaries: Binaries = { kubeApiserver, kubectl, etcd };
-  if (![kubeApiserver, kubectl, etcd].every((file) => existsSync(file))) {
+  if (![kubeApiserver, kubeControllerManager, kubectl, etcd].every((file) => existsSync(file))) {
     if (which('go') === undefined) {
       return {
         ok: false,
