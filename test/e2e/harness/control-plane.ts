@@ -5,22 +5,33 @@ import type { ClusterInfo } from './context.js';
 import { startDaemon, type Daemon } from './daemon.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { createPki, type Pki } from './pki.js';
-import { freePort, waitFor } from './process.js';
+import { freePort, run, waitFor } from './process.js';
 
 export interface ControlPlaneBinaries {
   readonly etcd: string;
   readonly kubeApiserver: string;
+  /**
+   * Omitted by the benchmark: controllers would add their own work (a ServiceAccount and a
+   * ConfigMap per namespace) to the API server's load being measured.
+   */
+  readonly controllers?: { readonly kubeControllerManager: string; readonly kubectl: string };
 }
 
 export interface ControlPlane {
   readonly info: ClusterInfo;
-  readonly pids: { readonly etcd: number; readonly kubeApiserver: number };
+  readonly pids: { readonly etcd: number; readonly kubeApiserver: number; readonly kubeControllerManager?: number };
   stop(): Promise<void>;
 }
 
+/**
+ * Every controller that needs neither nodes nor a cloud: Jobs get Pods (Pending: no kubelet),
+ * namespaces finish terminating, `default` ServiceAccounts appear, finished Jobs expire.
+ */
+const CONTROLLERS = '*,-nodeipam,-nodelifecycle,-route,-cloud-node-lifecycle,-service-lb-controller';
+
 const READY_TIMEOUT_MS = 90_000;
 
-/** etcd + kube-apiserver on free loopback ports, all state under `workDir`. */
+/** etcd + kube-apiserver + kube-controller-manager on free loopback ports, all state under `workDir`. */
 export async function startControlPlane(bin: ControlPlaneBinaries, workDir: string): Promise<ControlPlane> {
   const pkiDir = join(workDir, 'pki');
   mkdirSync(pkiDir, { recursive: true });
@@ -28,6 +39,7 @@ export async function startControlPlane(bin: ControlPlaneBinaries, workDir: stri
 
   const etcd = await startEtcd(bin.etcd, workDir);
   let apiserver: Daemon | undefined;
+  let controllerManager: Daemon | undefined;
   try {
     const port = await freePort();
     const server = `https://127.0.0.1:${port}`;
@@ -44,16 +56,37 @@ export async function startControlPlane(bin: ControlPlaneBinaries, workDir: stri
       caFile: pki.caFile,
       user: { certFile: pki.adminCertFile, keyFile: pki.adminKeyFile },
     });
-    const started = apiserver;
+    if (bin.controllers) {
+      const controllerManagerKubeconfig = join(workDir, 'controller-manager.kubeconfig');
+      writeKubeconfig(controllerManagerKubeconfig, {
+        server,
+        caFile: pki.caFile,
+        user: { certFile: pki.controllerManagerCertFile, keyFile: pki.controllerManagerKeyFile },
+      });
+      controllerManager = startDaemon(
+        'kube-controller-manager',
+        bin.controllers.kubeControllerManager,
+        controllerManagerArgs(pki, controllerManagerKubeconfig),
+        join(workDir, 'kube-controller-manager.log'),
+      );
+      await waitForDefaultServiceAccount(controllerManager, bin.controllers.kubectl, adminKubeconfig);
+    }
+    const started = { apiserver, controllerManager };
     return {
       info: { server, adminKubeconfig, caFile: pki.caFile, workDir },
-      pids: { etcd: etcd.daemon.pid, kubeApiserver: started.pid },
+      pids: {
+        etcd: etcd.daemon.pid,
+        kubeApiserver: started.apiserver.pid,
+        kubeControllerManager: started.controllerManager?.pid,
+      },
       async stop(): Promise<void> {
-        await started.stop();
+        await started.controllerManager?.stop();
+        await started.apiserver.stop();
         await etcd.daemon.stop();
       },
     };
   } catch (err) {
+    await controllerManager?.stop(2_000);
     await apiserver?.stop(2_000);
     await etcd.daemon.stop(2_000);
     throw err;
@@ -85,6 +118,35 @@ function apiserverArgs(pki: Pki, port: number, etcdUrl: string, workDir: string)
     '--service-cluster-ip-range=10.0.0.0/24',
     '--profiling=false',
   ];
+}
+
+function controllerManagerArgs(pki: Pki, kubeconfig: string): string[] {
+  return [
+    `--kubeconfig=${kubeconfig}`,
+    `--controllers=${CONTROLLERS}`,
+    // Each controller acts with a token of its own ServiceAccount (kube-system), as in kubeadm:
+    // RBAC then judges the Job controller's Pod creation as it would on a real cluster.
+    '--use-service-account-credentials=true',
+    `--service-account-private-key-file=${pki.serviceAccountKeyFile}`,
+    `--root-ca-file=${pki.caFile}`,
+    '--leader-elect=false',
+    // No serving port: nothing here scrapes or probes it.
+    '--secure-port=0',
+    '--profiling=false',
+  ];
+}
+
+/** The ServiceAccount controller's first act; proves the controllers got their credentials. */
+async function waitForDefaultServiceAccount(daemon: Daemon, kubectl: string, kubeconfig: string): Promise<void> {
+  await waitFor(
+    async () => {
+      if (daemon.exited() !== undefined) throw new Error('exited');
+      const got = await run(kubectl, ['--kubeconfig', kubeconfig, 'get', 'serviceaccount', 'default', '-n', 'default']);
+      return got.code === 0;
+    },
+    READY_TIMEOUT_MS,
+    () => startupError(daemon, 'ServiceAccount default/default'),
+  );
 }
 
 async function startEtcd(binary: string, workDir: string): Promise<{ daemon: Daemon; clientUrl: string }> {

@@ -39,7 +39,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await createBusyboxDir(found.busybox, busyboxDir);
     createToolsDir(scriptToolsDir, { kubectl: found.scriptKubectl, aws: found.aws, jq: found.jq });
     controlPlane = await startControlPlane(
-      { etcd: found.binaries.etcd, kubeApiserver: found.binaries.kubeApiserver },
+      {
+        etcd: found.binaries.etcd,
+        kubeApiserver: found.binaries.kubeApiserver,
+        controllers: { kubeControllerManager: found.binaries.kubeControllerManager, kubectl: found.binaries.kubectl },
+      },
       workDir,
     );
   } catch (err) {
@@ -49,6 +53,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   log(
     `control plane start: ${secondsSince(startedControlPlane)} ` +
       `(kube-apiserver pid ${controlPlane.pids.kubeApiserver} at ${controlPlane.info.server}, ` +
+      `kube-controller-manager pid ${controlPlane.pids.kubeControllerManager ?? 'none'}, ` +
       `etcd pid ${controlPlane.pids.etcd}, data in ${workDir})`,
   );
   log(`setup total: ${secondsSince(started)}`);

@@ -36,11 +36,21 @@ describe.skipIf(!e2eAvailable.ok)('control plane', () => {
     expect(denied.stderr).toContain('forbidden');
   });
 
+  test('kube-controller-manager acts: a new namespace gets its default ServiceAccount, a deleted one goes away', async () => {
+    const { kubectl } = cluster();
+    await kubectl(['create', 'namespace', 'harness-controllers']);
+    await kubectl(['wait', '--for=create', 'serviceaccount/default', '-n', 'harness-controllers', '--timeout=60s']);
+    await kubectl(['delete', 'namespace', 'harness-controllers', '--wait=false']);
+    await kubectl(['wait', '--for=delete', 'namespace/harness-controllers', '--timeout=120s']);
+    const gone = await kubectl(['get', 'namespace', 'harness-controllers'], { allowFail: true });
+    expect(gone.stderr).toContain('not found');
+  });
+
   test('PodSecurity admission enforces namespace labels', async () => {
     const { kubectl } = cluster();
     await kubectl(['create', 'namespace', 'harness-pss']);
     await kubectl(['label', 'namespace', 'harness-pss', 'pod-security.kubernetes.io/enforce=restricted']);
-    await kubectl(['create', 'serviceaccount', 'default', '-n', 'harness-pss']);
+    await kubectl(['wait', '--for=create', 'serviceaccount/default', '-n', 'harness-pss', '--timeout=60s']);
     const pod = JSON.stringify({
       apiVersion: 'v1',
       kind: 'Pod',

@@ -8,6 +8,9 @@ export interface Pki {
   readonly servingKeyFile: string;
   readonly adminCertFile: string;
   readonly adminKeyFile: string;
+  /** Client cert of kube-controller-manager (the user its bootstrap ClusterRole is bound to). */
+  readonly controllerManagerCertFile: string;
+  readonly controllerManagerKeyFile: string;
   /** RSA pair the API server signs and verifies ServiceAccount tokens with. */
   readonly serviceAccountKeyFile: string;
   readonly serviceAccountPublicKeyFile: string;
@@ -20,7 +23,7 @@ async function openssl(args: string[]): Promise<void> {
 
 const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
 
-/** A throw-away CA, the API server's serving cert, an admin client cert and the SA key pair. */
+/** A throw-away CA, the API server's serving cert, admin and controller-manager client certs, the SA key pair. */
 export async function createPki(dir: string): Promise<Pki> {
   const path = (name: string): string => join(dir, name);
   const pki: Pki = {
@@ -29,6 +32,8 @@ export async function createPki(dir: string): Promise<Pki> {
     servingKeyFile: path('apiserver.key'),
     adminCertFile: path('admin.crt'),
     adminKeyFile: path('admin.key'),
+    controllerManagerCertFile: path('controller-manager.crt'),
+    controllerManagerKeyFile: path('controller-manager.key'),
     serviceAccountKeyFile: path('sa.key'),
     serviceAccountPublicKeyFile: path('sa.pub'),
   };
@@ -51,6 +56,8 @@ export async function createPki(dir: string): Promise<Pki> {
   ]);
   // The API server maps O= to groups: system:masters bypasses RBAC, as a cluster admin does.
   await issue(dir, 'admin', '/O=system:masters/CN=e2e-admin', ['extendedKeyUsage=clientAuth']);
+  // Not an admin: the user RBAC's bootstrap policy grants kube-controller-manager, as in kubeadm.
+  await issue(dir, 'controller-manager', '/CN=system:kube-controller-manager', ['extendedKeyUsage=clientAuth']);
   await openssl(['genrsa', '-out', pki.serviceAccountKeyFile, '2048']);
   await openssl(['rsa', '-in', pki.serviceAccountKeyFile, '-pubout', '-out', pki.serviceAccountPublicKeyFile]);
   return pki;

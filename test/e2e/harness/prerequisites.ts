@@ -6,6 +6,7 @@ import { run } from './process.js';
 
 export interface Binaries {
   readonly kubeApiserver: string;
+  readonly kubeControllerManager: string;
   readonly kubectl: string;
   readonly etcd: string;
 }
@@ -53,7 +54,7 @@ export async function checkPrerequisites(repoRoot: string): Promise<Prerequisite
   if (printed.code !== 0 || !kubeApiserver || !kubeControllerManager || !kubectl || !etcd) {
     return { ok: false, why: `${buildScript} --print-paths failed: ${printed.stderr.trim()}` };
   }
-  const binaries: Binaries = { kubeApiserver, kubectl, etcd };
+  const binaries: Binaries = { kubeApiserver, kubeControllerManager, kubectl, etcd };
   if (![kubeApiserver, kubeControllerManager, kubectl, etcd].every((file) => existsSync(file))) {
     if (which('go') === undefined) {
       return {
