@@ -60,6 +60,15 @@ function dockerConfigSecret(name: string, namespace: string, auths: Record<strin
   });
 }
 
+/** Polls `check` every 250 ms until it holds; fails naming `what` after `timeoutMs`. */
+async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 function podTemplate(object: BundleObject): { metadata: Record<string, unknown>; spec: Record<string, unknown> } {
   const spec = object.spec as Record<string, unknown>;
   const template =
@@ -206,6 +215,81 @@ describe.skipIf(!e2eAvailable.ok)('Pod Security', () => {
     });
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('violates PodSecurity "restricted:latest"');
+  });
+});
+
+describe.skipIf(!e2eAvailable.ok)('the real Job controller runs the bundle', () => {
+  const initialJob = (): string => bundleObject(loadBundle(DIST_DIR), 'Job').metadata.name;
+
+  /** The Pod the Job controller made for `job` (there is no kubelet: it stays Pending). */
+  async function podOfJob(job: string): Promise<{ name: string; phase: string }> {
+    let found: { name: string; phase: string } | undefined;
+    await waitUntil(async () => {
+      const pods = await kubectl([
+        ...['get', 'pods', '-n', NAMESPACE, '-l', `batch.kubernetes.io/job-name=${job}`],
+        ...['-o', 'jsonpath={range .items[*]}{.metadata.name} {.status.phase}{"\\n"}{end}'],
+      ]);
+      const [name, phase] = pods.stdout.trim().split('\n')[0]?.split(' ') ?? [];
+      if (name && phase) found = { name, phase };
+      return found !== undefined;
+    }, `a Pod of Job ${job}`);
+    return found as { name: string; phase: string };
+  }
+
+  /** Events that say the Job controller could not create a Pod (Pod Security, quota, RBAC...). */
+  async function failedCreates(job: string): Promise<string> {
+    const events = await kubectl([
+      ...['get', 'events', '-n', NAMESPACE, '--field-selector', `involvedObject.name=${job},reason=FailedCreate`],
+      ...['-o', 'jsonpath={.items[*].message}'],
+    ]);
+    return events.stdout;
+  }
+
+  beforeAll(async () => {
+    await applyDist();
+  });
+
+  test('the first-run Job gets a Pod that Pod Security restricted admits', async () => {
+    const labels = JSON.parse(
+      (await kubectl(['get', 'namespace', NAMESPACE, '-o', 'jsonpath={.metadata.labels}'])).stdout,
+    ) as Record<string, string>;
+    expect(labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    const pod = await podOfJob(initialJob());
+    expect(pod.phase).toBe('Pending');
+    expect(await failedCreates(initialJob())).toBe('');
+  });
+
+  test('kubectl create job --from=cronjob gets a Pod that Pod Security restricted admits', async () => {
+    await kubectl(['create', 'job', 'bundle-manual-run', '--from=cronjob/ecr-credential-refresh', '-n', NAMESPACE]);
+    const pod = await podOfJob('bundle-manual-run');
+    expect(pod.phase).toBe('Pending');
+    expect(await failedCreates('bundle-manual-run')).toBe('');
+  });
+
+  test('a finished first-run Job is removed by the TTL controller', async () => {
+    const job = initialJob();
+    const pod = await podOfJob(job);
+    // Two stand-ins, said plainly: there is no kubelet, so the Pod's success is written to its
+    // status the way a kubelet would; and the Job's TTL (a day in dist/) is cut to 3 seconds.
+    // The Job controller and the TTL-after-finished controller do the rest.
+    await kubectl([
+      'patch',
+      'job',
+      job,
+      '-n',
+      NAMESPACE,
+      '--type=merge',
+      '-p',
+      '{"spec":{"ttlSecondsAfterFinished":3}}',
+    ]);
+    await kubectl([
+      ...['patch', 'pod', pod.name, '-n', NAMESPACE, '--subresource=status', '--type=merge'],
+      ...['-p', '{"status":{"phase":"Succeeded"}}'],
+    ]);
+    await kubectl(['wait', '--for=condition=Complete', `job/${job}`, '-n', NAMESPACE, '--timeout=60s']);
+    await kubectl(['wait', '--for=delete', `job/${job}`, '-n', NAMESPACE, '--timeout=60s']);
+    const left = await kubectl(['get', 'job', job, '-n', NAMESPACE, '--ignore-not-found', '-o', 'name']);
+    expect(left.stdout).toBe('');
   });
 });
 
@@ -438,15 +522,24 @@ describe.skipIf(!e2eAvailable.ok)('the script from dist/ with only the bundle RB
       KUBECONFIG: await cluster().serviceAccountKubeconfig(NAMESPACE, SERVICE_ACCOUNT),
     });
 
+    // moto hands out the same token every time, so the token alone cannot show the second run
+    // wrote anything: the refreshed-at annotation (whole seconds) and the resourceVersion can.
+    const written: Record<string, { resourceVersion: string; refreshedAt: string }[]> = {};
     for (const run of ['first', 'second']) {
+      if (run === 'second') await new Promise((resolve) => setTimeout(resolve, 1_100));
       const result = await runBusyboxScript(script, env);
       expect({ run, code: result.code, stderr: result.stderr }).toEqual({ run, code: 0, stderr: '' });
       for (const ns of namespaces) {
         expect(result.stdout).toMatch(new RegExp(`event=namespace namespace=${ns} result=updated`));
         const secret = JSON.parse((await kubectl(['get', 'secret', SECRET, '-n', ns, '-o', 'json'])).stdout) as {
+          metadata: { resourceVersion: string; annotations: Record<string, string> };
           type: string;
           data: Record<string, string>;
         };
+        (written[ns] ??= []).push({
+          resourceVersion: secret.metadata.resourceVersion,
+          refreshedAt: secret.metadata.annotations['ecr-k8s-credentials/refreshed-at'] ?? '',
+        });
         expect(secret.type).toBe('kubernetes.io/dockerconfigjson');
         const config = JSON.parse(Buffer.from(secret.data['.dockerconfigjson'] ?? '', 'base64').toString()) as {
           auths: Record<string, { auth: string }>;
@@ -456,6 +549,12 @@ describe.skipIf(!e2eAvailable.ok)('the script from dist/ with only the bundle RB
           'AWS:123456789012-auth-token',
         );
       }
+    }
+    for (const ns of namespaces) {
+      const [first, second] = written[ns] ?? [];
+      expect(second?.resourceVersion).not.toBe(first?.resourceVersion);
+      expect(second?.refreshedAt).not.toBe(first?.refreshedAt);
+      expect(second?.refreshedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     }
   });
 });

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** strace, if installed (scripts/e2e-prereqs.sh installs it). */
+/** strace, if installed (scripts/e2e-prereqs.sh installs it; the e2e prerequisites require it). */
 export const STRACE: string | undefined = ['/usr/bin/strace', '/bin/strace'].find((file) => existsSync(file));
 
 export interface AuditedRun {
@@ -45,40 +45,22 @@ function scanProc(seen: Set<string>, files: readonly string[]): void {
 /**
  * Runs a command under two independent watches of every argv: strace records each execve of
  * the command and its children (exhaustive, even for a process that lives a microsecond), and
- * /proc is polled every few milliseconds while it runs. A missing strace is a failure under
- * E2E_REQUIRED=1; elsewhere only /proc is polled.
+ * /proc is polled every few milliseconds while it runs. Without strace it fails: a /proc poll
+ * alone can miss a short-lived process, and an audit that quietly sees less proves nothing.
  */
 export async function runWithArgvAudit(
   command: string,
   args: readonly string[],
   opts: AuditOptions,
 ): Promise<AuditedRun> {
-  if (STRACE === undefined && process.env.E2E_REQUIRED === '1') {
-    throw new Error('strace is not installed (E2E_REQUIRED=1): run scripts/e2e-prereqs.sh');
-  }
+  if (STRACE === undefined) throw new Error('strace is not installed: run scripts/e2e-prereqs.sh');
   const traceDir = mkdtempSync(join(tmpdir(), 'argv-audit-'));
   const trace = join(traceDir, 'execve.trace');
-  const [file, argv] =
-    STRACE === undefined
-      ? [command, args]
-      : [
-          STRACE,
-          [
-            '-f',
-            '-qq',
-            '--seccomp-bpf',
-            '-e',
-            'trace=execve',
-            '-e',
-            'signal=none',
-            '-s',
-            '65535',
-            '-o',
-            trace,
-            command,
-            ...args,
-          ],
-        ];
+  const file = STRACE;
+  const argv = [
+    ...['-f', '-qq', '--seccomp-bpf', '-e', 'trace=execve', '-e', 'signal=none', '-s', '65535'],
+    ...['-o', trace, command, ...args],
+  ];
   const seen = new Set<string>();
   const procFiles = opts.environ === true ? ['cmdline', 'environ'] : ['cmdline'];
   const state = { done: false };

@@ -9,4 +9,4 @@ export { e2eAvailable } from './available.js';
 export type { BundleObject } from './bundle.js';
 export { DIST_DIR, SCRIPT_KEY, synthBundle, loadBundle, bundleObject, writeScriptFiles } from './bundle.js';
 export type { AuditedRun, AuditOptions } from './argv-audit.js';
-export { runWithArgvAudit, STRACE } from './argv-audit.js';
+export { runWithArgvAudit } from './argv-audit.js';

@@ -72,6 +72,9 @@ export async function checkPrerequisites(repoRoot: string): Promise<Prerequisite
   const jq = which('jq');
   if (jq === undefined) return { ok: false, why: `jq is not installed (${PREREQS_HINT})` };
   if (which('openssl') === undefined) return { ok: false, why: `openssl is not installed (${PREREQS_HINT})` };
+  if (which('strace') === undefined) {
+    return { ok: false, why: `strace is not installed; the argv audits need it (${PREREQS_HINT})` };
+  }
   const venv = join(cacheDir(), 'venv');
   const python = join(venv, 'bin', 'python');
   const aws = join(venv, 'bin', 'aws');
