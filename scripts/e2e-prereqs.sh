@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the e2e suite needs and is missing; quick when everything is there.
+# Installs what the e2e suite needs and is missing; quick when everything is there. `npm test`
+# and `npm run test:e2e` run it first, so a fresh clone needs nothing else but Go and Python.
 #   - apt packages: busybox (Alpine-like shell and applets), jq, shellcheck, openssl, strace
 #     (the argv audits trace every execve)
 #   - a Python venv with the pinned moto and aws CLI (test/e2e/harness/requirements.txt)
@@ -28,7 +29,15 @@ install_apt_packages() {
     return 1
   fi
   local sudo=()
-  if ((EUID != 0)); then sudo=(sudo); fi
+  if ((EUID != 0)); then
+    # Never prompt for a password in the middle of a test run.
+    if ! sudo -n true 2>/dev/null; then
+      log "missing ${missing[*]}; installing them needs root. Run:"
+      log "  sudo apt-get install -y --no-install-recommends ${missing[*]}"
+      return 1
+    fi
+    sudo=(sudo -n)
+  fi
   log "apt packages: installing ${missing[*]}"
   "${sudo[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
