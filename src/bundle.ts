@@ -53,7 +53,9 @@ function objectsOf(chart: Chart, constructId: string): unknown[] {
 export function renderBundle(config: EcrCredentialsConfig, scripts: RefreshScripts): BundleFile[] {
   const app = new App();
   const chart = new EcrCredentialsChart(app, 'ecr-credentials', { config, scripts });
-  const templateChart = new AwsCredentialsTemplateChart(app, 'aws-credentials-template', { config });
+  // With web identity there is no key, so no Secret to template.
+  const templateChart =
+    config.auth === 'keys' ? new AwsCredentialsTemplateChart(app, 'aws-credentials-template', { config }) : undefined;
 
   const files: BundleFile[] = [];
   for (const [constructId, path] of LAYOUT) {
@@ -66,9 +68,11 @@ export function renderBundle(config: EcrCredentialsConfig, scripts: RefreshScrip
     resources: files.map((file) => file.path),
   };
   files.push({ path: KUSTOMIZATION_FILE, content: HEADER + Yaml.stringify(kustomization) });
-  files.push({
-    path: AWS_CREDENTIALS_TEMPLATE_FILE,
-    content: HEADER + TEMPLATE_HEADER + Yaml.stringify(...objectsOf(templateChart, 'AwsCredentials')),
-  });
+  if (templateChart) {
+    files.push({
+      path: AWS_CREDENTIALS_TEMPLATE_FILE,
+      content: HEADER + TEMPLATE_HEADER + Yaml.stringify(...objectsOf(templateChart, 'AwsCredentials')),
+    });
+  }
   return files;
 }

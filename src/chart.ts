@@ -51,7 +51,10 @@ export class EcrCredentialsChart extends Chart {
     const pod: RefreshPodProps = {
       image: config.image,
       serviceAccountName: serviceAccount.name,
-      awsSecretName: config.awsSecretName,
+      auth:
+        config.auth === 'web-identity'
+          ? { kind: 'web-identity', roleArn: config.roleArn, audience: config.tokenAudience, region: config.region }
+          : { kind: 'keys', awsSecretName: config.awsSecretName },
       scriptConfigMapName: scriptConfigMap.name,
       pullSecretName: config.secretName,
       registries: config.registry,

@@ -1,5 +1,5 @@
 import { OPTIONS, OPTION_NAMES, type OptionName, type RawOptions } from './options.js';
-import { ECR_REGISTRY_HOST, REGION, registryHostFrom } from './validation/aws.js';
+import { ECR_REGISTRY_HOST, IAM_ROLE_ARN, REGION, registryHostFrom, splitRegistry } from './validation/aws.js';
 import { CronSyntaxError, parseCron, runGaps } from './validation/cron.js';
 import {
   isDnsLabel,
@@ -21,6 +21,9 @@ export const DEFAULTS: EcrCredentialsConfig = {
   serviceAccount: 'ecr-credential-updater',
   secretName: 'ecr-registry-credentials',
   awsSecretName: 'aws-ecr-credentials',
+  auth: 'keys',
+  roleArn: '',
+  tokenAudience: 'sts.amazonaws.com',
   schedule: '0 */6 * * *',
   image: 'alpine/k8s:1.30.7',
   region: 'us-east-1',
@@ -97,6 +100,7 @@ export function resolveConfig(flags: RawOptions, file?: ConfigFileOptions): EcrC
     ...checkNames(config, source),
     ...checkSchedule(config.schedule, source('schedule')),
     ...checkImageAndAws(config, source),
+    ...checkAuth(config, source),
     ...checkNamespaceTargeting(config, source),
     ...checkNetwork(config, source),
     ...checkResources(config, source),
@@ -185,12 +189,57 @@ function checkImageAndAws(config: EcrCredentialsConfig, source: Source): string[
     );
   }
   for (const registry of config.registry) {
-    if (ECR_REGISTRY_HOST.test(registry)) continue;
-    const host = registryHostFrom(registry);
+    const { host: given, roleArn } = splitRegistry(registry);
+    if (roleArn !== undefined && !IAM_ROLE_ARN.test(roleArn)) {
+      problems.push(
+        `${source('registry')} "${registry}": "${roleArn}" after "=" is not an IAM role ARN. Use HOST=ROLE_ARN, ` +
+          `e.g. "210987654321.dkr.ecr.eu-west-1.amazonaws.com=arn:aws:iam::210987654321:role/ecr-pull".`,
+      );
+    }
+    if (ECR_REGISTRY_HOST.test(given)) continue;
+    const host = registryHostFrom(given);
     const hint = ECR_REGISTRY_HOST.test(host)
       ? `Did you mean "${host}"?`
       : 'Use ACCOUNT.dkr.ecr.REGION.amazonaws.com, e.g. "123456789012.dkr.ecr.eu-west-1.amazonaws.com".';
     problems.push(`${source('registry')} "${registry}" is not an ECR registry host. ${hint}`);
+  }
+  return problems;
+}
+
+const AUTH_MODES: readonly string[] = ['keys', 'web-identity'];
+const ROLE_ARN_EXAMPLE = '"arn:aws:iam::123456789012:role/ecr-credential-updater"';
+
+function checkAuth(config: EcrCredentialsConfig, source: Source): string[] {
+  const problems: string[] = [];
+  if (!AUTH_MODES.includes(config.auth)) {
+    problems.push(
+      `${source('auth')} "${config.auth}" is not a credentials mode. Use "keys" (an IAM user's key in a Secret) ` +
+        `or "web-identity" (no key in the cluster; needs --role-arn).`,
+    );
+  }
+  if (config.auth === 'web-identity' && config.roleArn === '') {
+    problems.push(
+      `${source('auth')} "web-identity" needs --role-arn, the IAM role the ServiceAccount token is exchanged for, ` +
+        `e.g. ${ROLE_ARN_EXAMPLE}; "scripts/bootstrap-iam.sh create --web-identity" creates it and prints it.`,
+    );
+  }
+  if (config.roleArn !== '' && !IAM_ROLE_ARN.test(config.roleArn)) {
+    problems.push(
+      `${source('roleArn')} "${config.roleArn}" is not an IAM role ARN. Use arn:PARTITION:iam::ACCOUNT:role/NAME, ` +
+        `e.g. ${ROLE_ARN_EXAMPLE}.`,
+    );
+  }
+  if (config.roleArn !== '' && config.auth === 'keys') {
+    problems.push(
+      `${source('roleArn')} is only used with --auth web-identity (the pod exchanges its ServiceAccount token ` +
+        `for that role). Add --auth web-identity, or drop --role-arn to keep using the key Secret.`,
+    );
+  }
+  if (!/^[\x21-\x7e]+$/.test(config.tokenAudience) || config.tokenAudience.includes(',')) {
+    problems.push(
+      `${source('tokenAudience')} "${config.tokenAudience}" is not a token audience: use one word without spaces ` +
+        `or commas, e.g. "sts.amazonaws.com" (what the IAM OIDC provider lists as its client ID).`,
+    );
   }
   return problems;
 }

@@ -11,6 +11,9 @@ export interface RawOptions {
   readonly serviceAccount?: string;
   readonly secretName?: string;
   readonly awsSecretName?: string;
+  readonly auth?: string;
+  readonly roleArn?: string;
+  readonly tokenAudience?: string;
   readonly schedule?: string;
   readonly image?: string;
   readonly region?: string;
@@ -69,8 +72,29 @@ export const OPTIONS: { readonly [K in OptionName]-?: OptionSpec } = {
   awsSecretName: {
     flag: 'aws-secret-name',
     type: 'string',
-    describe: 'Secret in the updater namespace holding AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION',
+    describe:
+      'Secret in the updater namespace holding AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION (--auth keys)',
     defaultText: 'aws-ecr-credentials',
+  },
+  auth: {
+    flag: 'auth',
+    type: 'string',
+    describe:
+      'Where AWS credentials come from: "keys" (an IAM user key in --aws-secret-name) or "web-identity" (the ServiceAccount token exchanged for --role-arn; no key in the cluster)',
+    defaultText: 'keys',
+  },
+  roleArn: {
+    flag: 'role-arn',
+    type: 'string',
+    describe: 'IAM role the ServiceAccount token is exchanged for (required with --auth web-identity)',
+    defaultText: '- none',
+  },
+  tokenAudience: {
+    flag: 'token-audience',
+    type: 'string',
+    describe:
+      'Audience of the projected ServiceAccount token (--auth web-identity); the IAM OIDC provider must list it',
+    defaultText: 'sts.amazonaws.com',
   },
   schedule: {
     flag: 'schedule',
@@ -87,7 +111,8 @@ export const OPTIONS: { readonly [K in OptionName]-?: OptionSpec } = {
   region: {
     flag: 'region',
     type: 'string',
-    describe: 'AWS region written into the credentials Secret template',
+    describe:
+      'AWS region of the own registry: written into the credentials Secret template (--auth keys) or set on the pod (--auth web-identity)',
     defaultText: 'us-east-1',
   },
   targetNamespaces: {
@@ -112,7 +137,7 @@ export const OPTIONS: { readonly [K in OptionName]-?: OptionSpec } = {
     flag: 'registry',
     type: 'list',
     describe:
-      "Extra ECR registry host (ACCOUNT.dkr.ecr.REGION.amazonaws.com); the credentials' own account in their region is always included",
+      "Extra ECR registry host (ACCOUNT.dkr.ecr.REGION.amazonaws.com); HOST=ROLE_ARN gets its token by assuming that role. The credentials' own account in --region is always included",
     defaultText: '- none',
   },
   apiServerCidr: {

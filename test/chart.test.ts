@@ -260,6 +260,68 @@ describe('flags reach the objects', () => {
   });
 });
 
+describe('--auth web-identity', () => {
+  const options = {
+    auth: 'web-identity',
+    roleArn: 'arn:aws-cn:iam::123456789012:role/ecr-credential-updater',
+    region: 'cn-north-1',
+    tokenAudience: 'sts.amazonaws.com.cn',
+  };
+  const pod = (objects: KubeObject[]) =>
+    (
+      find(objects, 'CronJob') as unknown as {
+        spec: { jobTemplate: { spec: { template: { spec: Record<string, unknown> } } } };
+      }
+    ).spec.jobTemplate.spec.template.spec as {
+      containers: { env: { name: string; value?: string; valueFrom?: unknown }[]; volumeMounts: unknown[] }[];
+      volumes: { name: string }[];
+    };
+
+  test('the pod gets a projected token for the audience and the role, and no key', () => {
+    const spec = pod(appliedObjects(options));
+    const container = spec.containers[0]!;
+    expect(container.env.filter((variable) => variable.valueFrom !== undefined)).toEqual([]);
+    expect(container.env.filter((variable) => variable.name.startsWith('AWS_'))).toEqual([
+      { name: 'AWS_ROLE_ARN', value: options.roleArn },
+      { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: '/var/run/secrets/ecr-k8s-credentials/aws/token' },
+      { name: 'AWS_ROLE_SESSION_NAME', value: 'ecr-k8s-credentials' },
+      { name: 'AWS_REGION', value: 'cn-north-1' },
+      { name: 'AWS_ACCOUNT_ID', value: '123456789012' },
+      { name: 'AWS_RETRY_MODE', value: 'standard' },
+      { name: 'AWS_MAX_ATTEMPTS', value: '5' },
+      { name: 'AWS_EC2_METADATA_DISABLED', value: 'true' },
+    ]);
+    expect(container.volumeMounts).toContainEqual({
+      name: 'aws-token',
+      mountPath: '/var/run/secrets/ecr-k8s-credentials/aws',
+      readOnly: true,
+    });
+    expect(spec.volumes).toContainEqual({
+      name: 'aws-token',
+      projected: {
+        sources: [
+          { serviceAccountToken: { audience: 'sts.amazonaws.com.cn', expirationSeconds: 3600, path: 'token' } },
+        ],
+      },
+    });
+  });
+
+  test('no Secret template is rendered: there is no key to put in one', () => {
+    expect(render(options).map((file) => file.path)).not.toContain('templates/aws-credentials-secret.yaml.template');
+  });
+
+  test('keys mode keeps the key Secret references and the template', () => {
+    const env = pod(appliedObjects({})).containers[0]!.env;
+    expect(env.filter((variable) => variable.valueFrom !== undefined).map((variable) => variable.name)).toEqual([
+      'AWS_ACCESS_KEY_ID',
+      'AWS_SECRET_ACCESS_KEY',
+      'AWS_REGION',
+      'AWS_ACCOUNT_ID',
+    ]);
+    expect(render({}).map((file) => file.path)).toContain('templates/aws-credentials-secret.yaml.template');
+  });
+});
+
 describe('first-run Job name', () => {
   const jobName = (options: Parameters<typeof appliedObjects>[0], scripts?: RefreshScripts) =>
     find(appliedObjects(options, scripts), 'Job').metadata.name;

@@ -150,6 +150,36 @@ describe('resolveConfig rejects bad input with a fix-it message', () => {
       '--memory-request "256Mi" is more than --memory-limit "128Mi"; Kubernetes rejects a request above its limit. Lower the request or raise the limit.',
     ],
     ['empty out dir', { outDir: ' ' }, '--out-dir is empty. Give a directory, e.g. --out-dir dist.'],
+    [
+      'unknown auth mode',
+      { auth: 'irsa' },
+      '--auth "irsa" is not a credentials mode. Use "keys" (an IAM user\'s key in a Secret) or "web-identity" (no key in the cluster; needs --role-arn).',
+    ],
+    [
+      'web identity without a role',
+      { auth: 'web-identity' },
+      '--auth "web-identity" needs --role-arn, the IAM role the ServiceAccount token is exchanged for, e.g. "arn:aws:iam::123456789012:role/ecr-credential-updater"; "scripts/bootstrap-iam.sh create --web-identity" creates it and prints it.',
+    ],
+    [
+      'a role ARN that is a user ARN',
+      { auth: 'web-identity', roleArn: 'arn:aws:iam::123456789012:user/ecr' },
+      '--role-arn "arn:aws:iam::123456789012:user/ecr" is not an IAM role ARN. Use arn:PARTITION:iam::ACCOUNT:role/NAME, e.g. "arn:aws:iam::123456789012:role/ecr-credential-updater".',
+    ],
+    [
+      'a role with key auth',
+      { roleArn: 'arn:aws:iam::123456789012:role/ecr' },
+      '--role-arn is only used with --auth web-identity (the pod exchanges its ServiceAccount token for that role). Add --auth web-identity, or drop --role-arn to keep using the key Secret.',
+    ],
+    [
+      'a token audience with a space',
+      { tokenAudience: 'sts amazonaws' },
+      '--token-audience "sts amazonaws" is not a token audience: use one word without spaces or commas, e.g. "sts.amazonaws.com" (what the IAM OIDC provider lists as its client ID).',
+    ],
+    [
+      'a registry role that is not a role ARN',
+      { registry: ['210987654321.dkr.ecr.eu-west-1.amazonaws.com=ecr-pull'] },
+      '--registry "210987654321.dkr.ecr.eu-west-1.amazonaws.com=ecr-pull": "ecr-pull" after "=" is not an IAM role ARN. Use HOST=ROLE_ARN, e.g. "210987654321.dkr.ecr.eu-west-1.amazonaws.com=arn:aws:iam::210987654321:role/ecr-pull".',
+    ],
   ])('%s', (_name, flags, message) => {
     expect(problemsOf(flags)).toEqual([message]);
   });
@@ -171,13 +201,19 @@ describe('resolveConfig accepts', () => {
     serviceAccount: 'refresher',
     secretName: 'ecr-pull',
     awsSecretName: 'aws-keys',
+    auth: 'web-identity',
+    roleArn: 'arn:aws-us-gov:iam::123456789012:role/platform/ecr-credential-updater',
+    tokenAudience: 'sts.amazonaws.com/cluster-a',
     schedule: '15 */4 * * *',
     image: 'registry.example.com:5000/tools/k8s:1.31.2@sha256:' + 'a'.repeat(64),
     region: 'eu-central-1',
     targetNamespaces: ['team-*', 'prod'],
     excludeNamespaces: ['kube-*'],
     namespaceSelector: 'ecr-pull=enabled,env in (prod,staging),!no-ecr',
-    registry: ['210987654321.dkr.ecr.eu-west-1.amazonaws.com', '123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn'],
+    registry: [
+      '210987654321.dkr.ecr.eu-west-1.amazonaws.com=arn:aws:iam::210987654321:role/ecr-pull',
+      '123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn',
+    ],
     apiServerCidr: ['10.0.0.10/32', 'fd00::/64'],
     apiServerPort: 443,
     networkPolicy: false,

@@ -1,6 +1,25 @@
-import { type EnvVar, type PodTemplateSpec, Quantity } from '../../imports/k8s.js';
+import { type EnvVar, type PodTemplateSpec, Quantity, type Volume, type VolumeMount } from '../../imports/k8s.js';
 import { REFRESH_POD_LABELS } from './labels.js';
 import { RefreshScriptConfigMap } from './refresh-script-config-map.js';
+
+/** Where the refresh gets its AWS credentials. */
+export type RefreshAuth =
+  | {
+      /** An IAM user's key, read from a Secret in the updater namespace. */
+      readonly kind: 'keys';
+      /** Secret holding AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION (and optionally AWS_ACCOUNT_ID). */
+      readonly awsSecretName: string;
+    }
+  | {
+      /** The pod's projected ServiceAccount token, exchanged by the aws CLI for role credentials. */
+      readonly kind: 'web-identity';
+      /** IAM role assumed with AssumeRoleWithWebIdentity. */
+      readonly roleArn: string;
+      /** Audience of the projected token; the IAM OIDC provider lists it as a client ID. */
+      readonly audience: string;
+      /** Region of the own registry. */
+      readonly region: string;
+    };
 
 /** What the refresh pod needs; shared by the CronJob and the first-run Job. */
 export interface RefreshPodProps {
@@ -8,13 +27,13 @@ export interface RefreshPodProps {
   readonly image: string;
   /** ServiceAccount the pod runs as. @default - required */
   readonly serviceAccountName: string;
-  /** Secret holding AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION (and optionally AWS_ACCOUNT_ID). @default - required */
-  readonly awsSecretName: string;
+  /** Where AWS credentials come from. @default - required */
+  readonly auth: RefreshAuth;
   /** ConfigMap holding the refresh script. @default - required */
   readonly scriptConfigMapName: string;
   /** Name of the pull secret written into each namespace. @default - required */
   readonly pullSecretName: string;
-  /** Extra registry hosts beyond the credentials' own account and region. @default - none */
+  /** Extra registry hosts (`HOST` or `HOST=ROLE_ARN`) beyond the own account's registry. @default - none */
   readonly registries?: readonly string[];
   /** Namespace names or globs to write to. @default - all namespaces */
   readonly targetNamespaces?: readonly string[];
@@ -38,8 +57,53 @@ const HOME = '/home/refresh';
 /** `nobody`: alpine/k8s has no USER line and would otherwise run as root. */
 const NON_ROOT_UID = 65534;
 
+/** Where the projected token is mounted (web identity). */
+const AWS_TOKEN_DIR = '/var/run/secrets/ecr-k8s-credentials/aws';
+/** An hour, the longest a refresh Job may run being 15 minutes; the kubelet renews it earlier. */
+const AWS_TOKEN_SECONDS = 3600;
+
 function fromAwsSecret(name: string, secretName: string, optional = false): EnvVar {
   return { name, valueFrom: { secretKeyRef: { name: secretName, key: name, ...(optional ? { optional } : {}) } } };
+}
+
+/** The credential part of the pod: environment, and in web-identity mode the token volume. */
+function credentials(auth: RefreshAuth): { env: EnvVar[]; mounts: VolumeMount[]; volumes: Volume[] } {
+  if (auth.kind === 'keys') {
+    return {
+      env: [
+        fromAwsSecret('AWS_ACCESS_KEY_ID', auth.awsSecretName),
+        fromAwsSecret('AWS_SECRET_ACCESS_KEY', auth.awsSecretName),
+        fromAwsSecret('AWS_REGION', auth.awsSecretName),
+        // Optional: without it the script asks STS for the account the keys belong to.
+        fromAwsSecret('AWS_ACCOUNT_ID', auth.awsSecretName, true),
+      ],
+      mounts: [],
+      volumes: [],
+    };
+  }
+  return {
+    // The aws CLI exchanges the token itself (AssumeRoleWithWebIdentity) whenever these two are
+    // set, and re-reads the file, so the kubelet's renewals are picked up.
+    env: [
+      { name: 'AWS_ROLE_ARN', value: auth.roleArn },
+      { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: `${AWS_TOKEN_DIR}/token` },
+      { name: 'AWS_ROLE_SESSION_NAME', value: 'ecr-k8s-credentials' },
+      { name: 'AWS_REGION', value: auth.region },
+      // The own registry is the role's account: no STS call needed to learn it.
+      { name: 'AWS_ACCOUNT_ID', value: auth.roleArn.split(':')[4] ?? '' },
+    ],
+    mounts: [{ name: 'aws-token', mountPath: AWS_TOKEN_DIR, readOnly: true }],
+    volumes: [
+      {
+        name: 'aws-token',
+        projected: {
+          sources: [
+            { serviceAccountToken: { audience: auth.audience, expirationSeconds: AWS_TOKEN_SECONDS, path: 'token' } },
+          ],
+        },
+      },
+    ],
+  };
 }
 
 /**
@@ -52,12 +116,9 @@ export function refreshPodTemplate(props: RefreshPodProps): PodTemplateSpec {
     // An empty value is stored as no value; writing `value: ""` would make every client-side
     // apply report a change. The variable is still set, to the empty string.
     value === '' ? { name } : { name, value };
+  const aws = credentials(props.auth);
   const env: EnvVar[] = [
-    fromAwsSecret('AWS_ACCESS_KEY_ID', props.awsSecretName),
-    fromAwsSecret('AWS_SECRET_ACCESS_KEY', props.awsSecretName),
-    fromAwsSecret('AWS_REGION', props.awsSecretName),
-    // Optional: without it the script asks STS for the account the keys belong to.
-    fromAwsSecret('AWS_ACCOUNT_ID', props.awsSecretName, true),
+    ...aws.env,
     // The CLI retries throttling and 5xx with exponential backoff in "standard" mode.
     { name: 'AWS_RETRY_MODE', value: 'standard' },
     { name: 'AWS_MAX_ATTEMPTS', value: '5' },
@@ -118,6 +179,7 @@ export function refreshPodTemplate(props: RefreshPodProps): PodTemplateSpec {
             // kubectl caches discovery and the aws CLI keeps state under HOME.
             { name: 'home', mountPath: HOME },
             { name: 'tmp', mountPath: '/tmp' },
+            ...aws.mounts,
           ],
         },
       ],
@@ -125,6 +187,7 @@ export function refreshPodTemplate(props: RefreshPodProps): PodTemplateSpec {
         { name: 'script', configMap: { name: props.scriptConfigMapName, defaultMode: 0o444 } },
         { name: 'home', emptyDir: { sizeLimit: Quantity.fromString('64Mi') } },
         { name: 'tmp', emptyDir: { sizeLimit: Quantity.fromString('64Mi') } },
+        ...aws.volumes,
       ],
     },
   };

@@ -36,6 +36,28 @@ registry_region() {
   printf '%s\n' "$rr_region"
 }
 
+# is_role_arn ARN: an IAM role ARN of any partition, arn:aws|aws-cn|aws-us-gov:iam::ACCOUNT:role/
+# [PATH/]NAME. The generator applies the same rule (IAM_ROLE_ARN in src/validation/aws.ts).
+is_role_arn() {
+  case $1 in
+    arn:aws:iam::* | arn:aws-cn:iam::* | arn:aws-us-gov:iam::*) ;;
+    *) return 1 ;;
+  esac
+  ira_rest=${1#arn:*:iam::}
+  ira_account=${ira_rest%%:*}
+  case $ira_account in
+    [0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]) ;;
+    *) return 1 ;;
+  esac
+  ira_path=${ira_rest#"$ira_account":role/}
+  [ "$ira_path" != "$ira_rest" ] || return 1
+  case $ira_path in
+    '' | /* | */ | *//* | *[!A-Za-z0-9_+=,.@/-]*) return 1 ;;
+  esac
+  ira_name=${ira_path##*/}
+  [ "${#ira_name}" -le 64 ]
+}
+
 # read_settings: sets the settings variables from the environment and exits with EXIT_CONFIG,
 # naming the variable, the value and the fix, at the first one that is wrong.
 read_settings() {
@@ -53,6 +75,7 @@ read_settings() {
   batch_size=${ECR_APPLY_BATCH_SIZE:-250}
   parallelism=${ECR_APPLY_PARALLELISM:-2}
   account_id=${AWS_ACCOUNT_ID:-}
+  session_name=${AWS_ROLE_SESSION_NAME:-ecr-k8s-credentials}
 
   is_region "$aws_region" ||
     die "$EXIT_CONFIG" "AWS_REGION \"$aws_region\" is not an AWS region; set it to the region of your own registry, e.g. eu-west-1"
@@ -74,9 +97,13 @@ read_settings() {
     '' | [0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]) ;;
     *) die "$EXIT_CONFIG" "AWS_ACCOUNT_ID \"$account_id\" must be 12 digits, or empty to ask AWS STS" ;;
   esac
-  for rs_host in $extra_registries; do
+  # Entries are HOST or HOST=ROLE_ARN (that registry's token comes from assuming the role).
+  for rs_entry in $extra_registries; do
+    rs_host=${rs_entry%%=*}
     registry_region "$rs_host" >/dev/null ||
-      die "$EXIT_CONFIG" "ECR_REGISTRIES entry \"$rs_host\" is not an ECR registry host; use ACCOUNT.dkr.ecr.REGION.amazonaws.com (.amazonaws.com.cn in China), e.g. 123456789012.dkr.ecr.$aws_region.amazonaws.com"
+      die "$EXIT_CONFIG" "ECR_REGISTRIES entry \"$rs_entry\" is not an ECR registry host; use ACCOUNT.dkr.ecr.REGION.amazonaws.com (.amazonaws.com.cn in China), e.g. 123456789012.dkr.ecr.$aws_region.amazonaws.com"
+    [ "$rs_host" = "$rs_entry" ] || is_role_arn "${rs_entry#*=}" ||
+      die "$EXIT_CONFIG" "ECR_REGISTRIES entry \"$rs_entry\": \"${rs_entry#*=}\" is not an IAM role ARN; use HOST=arn:aws:iam::ACCOUNT:role/NAME"
   done
 
   # The CronJob sets these; a hand-run gets the same throttling/5xx retries.

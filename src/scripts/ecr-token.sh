@@ -21,20 +21,55 @@ resolve_account() {
   esac
 }
 
-# collect_registries: sets $registries (own registry first, no duplicates) and $regions.
+# collect_registries: sets $registries ("HOST=ROLE_ARN" entries, ROLE_ARN empty for the base
+# credentials; own registry first, each host once), $registry_hosts (the hosts alone) and
+# $token_sources ("REGION=ROLE_ARN": one token each, since a token serves every registry of its
+# region that its principal may read).
 collect_registries() {
   registries=
-  regions=
-  for cr_host in $own_registry $extra_registries; do
-    case " $registries " in
+  registry_hosts=
+  token_sources=
+  for cr_entry in $own_registry $extra_registries; do
+    cr_host=${cr_entry%%=*}
+    cr_role=
+    [ "$cr_host" = "$cr_entry" ] || cr_role=${cr_entry#*=}
+    case " $registry_hosts " in
       *" $cr_host "*) continue ;;
     esac
-    registries=${registries:+$registries }$cr_host
-    cr_region=$(registry_region "$cr_host")
-    case " $regions " in
-      *" $cr_region "*) ;;
-      *) regions=${regions:+$regions }$cr_region ;;
+    registries=${registries:+$registries }$cr_host=$cr_role
+    registry_hosts=${registry_hosts:+$registry_hosts }$cr_host
+    cr_source=$(registry_region "$cr_host")=$cr_role
+    case " $token_sources " in
+      *" $cr_source "*) ;;
+      *) token_sources=${token_sources:+$token_sources }$cr_source ;;
     esac
+  done
+}
+
+# write_role_config: when a registry names a role, writes an aws CLI config file with one profile
+# per role, so that the CLI assumes each role itself from the base credentials (the key in the
+# environment, or the web-identity token). The temporary credentials then live only inside the
+# aws process: never in this shell, an argv or an environment.
+write_role_config() {
+  case $token_sources in
+    *=arn:*) ;;
+    *) return 0 ;;
+  esac
+  if [ -n "${AWS_WEB_IDENTITY_TOKEN_FILE:-}" ] && [ -n "${AWS_ROLE_ARN:-}" ]; then
+    printf '[profile ecr-base]\nrole_arn = %s\nweb_identity_token_file = %s\nrole_session_name = %s\n' \
+      "$AWS_ROLE_ARN" "$AWS_WEB_IDENTITY_TOKEN_FILE" "$session_name" >"$work/aws-config"
+    wr_source='source_profile = ecr-base'
+  else
+    : >"$work/aws-config"
+    wr_source='credential_source = Environment'
+  fi
+  for wr_token_source in $token_sources; do
+    wr_role=${wr_token_source#*=}
+    [ -n "$wr_role" ] || continue
+    # A role shared by two regions gets its profile once; its STS calls stay in the partition.
+    grep -qxF "[profile $wr_role]" "$work/aws-config" && continue
+    printf '[profile %s]\nrole_arn = %s\n%s\nrole_session_name = %s\nregion = %s\nsts_regional_endpoints = regional\n' \
+      "$wr_role" "$wr_role" "$wr_source" "$session_name" "$aws_region" >>"$work/aws-config"
   done
 }
 
@@ -47,7 +82,17 @@ is_retryable() {
   return 1
 }
 
-# fetch_token REGION: sets $token and $token_expiry (epoch seconds, empty if unknown).
+# get_authorization_token REGION [ROLE_ARN]: the GetAuthorizationToken response (JSON) on stdout,
+# with the base credentials or, given a role, as that role (its profile in write_role_config).
+get_authorization_token() {
+  if [ -n "${2:-}" ]; then
+    AWS_CONFIG_FILE="$work/aws-config" aws ecr get-authorization-token --region "$1" --profile "$2" --output json
+  else
+    aws ecr get-authorization-token --region "$1" --output json
+  fi
+}
+
+# fetch_token REGION [ROLE_ARN]: sets $token and $token_expiry (epoch seconds, empty if unknown).
 #
 # The token must never reach a process's argv: /proc/PID/cmdline is world-readable on the node,
 # unlike this shell's memory. So it lives only in shell variables (never exported) and moves
@@ -57,18 +102,18 @@ is_retryable() {
 fetch_token() {
   ft_attempt=1
   while :; do
-    if ft_response=$(aws ecr get-authorization-token --region "$1" --output json 2>"$work/aws.err"); then
+    if ft_response=$(get_authorization_token "$1" "${2:-}" 2>"$work/aws.err"); then
       break
     fi
     if [ "$ft_attempt" -ge "$TOKEN_ATTEMPTS" ] || ! is_retryable "$work/aws.err"; then
       quote "$(last_line "$work/aws.err")"
-      log error token "region=$1" "attempt=$ft_attempt" "reason=$quoted"
+      log error token "region=$1" "role=${2:-}" "attempt=$ft_attempt" "reason=$quoted"
       return 1
     fi
     # The CLI already retried AWS_MAX_ATTEMPTS times with backoff; wait longer before another
     # round, so a throttled account gets room to recover.
     quote "$(last_line "$work/aws.err")"
-    log warn token "region=$1" "attempt=$ft_attempt" "retry_in_s=$((ft_attempt * 5))" "reason=$quoted"
+    log warn token "region=$1" "role=${2:-}" "attempt=$ft_attempt" "retry_in_s=$((ft_attempt * 5))" "reason=$quoted"
     sleep "$((ft_attempt * 5))"
     ft_attempt=$((ft_attempt + 1))
   done
@@ -108,10 +153,16 @@ fetch_token() {
 fetch_tokens() {
   auths=
   expires_epoch=
-  for ft_region in $regions; do
-    fetch_token "$ft_region" || die "$EXIT_AWS" "no ECR token for region $ft_region; nothing was written"
+  write_role_config
+  for ft_source in $token_sources; do
+    ft_region=${ft_source%%=*}
+    ft_role=${ft_source#*=}
+    fetch_token "$ft_region" "$ft_role" ||
+      die "$EXIT_AWS" "no ECR token for region $ft_region${ft_role:+ as $ft_role}; nothing was written"
     region_registries=
-    for ft_host in $registries; do
+    for ft_entry in $registries; do
+      [ "${ft_entry#*=}" = "$ft_role" ] || continue
+      ft_host=${ft_entry%%=*}
       [ "$(registry_region "$ft_host")" = "$ft_region" ] || continue
       # Within a region one token serves every account's registry the principal may read.
       auths="${auths:+$auths,}\"$ft_host\":{\"auth\":\"$token\"}"
@@ -125,7 +176,11 @@ fetch_tokens() {
     else
       expiry_text=unknown
     fi
-    log info token "region=$ft_region" "registries=$region_registries" "expires_at=$expiry_text"
+    if [ -n "$ft_role" ]; then
+      log info token "region=$ft_region" "role=$ft_role" "registries=$region_registries" "expires_at=$expiry_text"
+    else
+      log info token "region=$ft_region" "registries=$region_registries" "expires_at=$expiry_text"
+    fi
   done
   token=
 
@@ -136,7 +191,7 @@ fetch_tokens() {
   secret_values="$secret_values $docker_config_b64"
 
   refreshed_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-  registry_list=$(printf '%s' "$registries" | tr ' ' ',')
+  registry_list=$(printf '%s' "$registry_hosts" | tr ' ' ',')
   if [ -n "$expires_epoch" ]; then
     expires_at=$(date -u -d "@$expires_epoch" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || printf '')
   else

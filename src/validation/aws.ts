@@ -15,3 +15,16 @@ export function registryHostFrom(value: string): string {
     .replace(/\/.*$/, '')
     .toLowerCase();
 }
+
+/**
+ * An IAM role ARN of any partition: arn:aws|aws-cn|aws-us-gov:iam::ACCOUNT:role/[PATH/]NAME.
+ * The refresh script applies the same rule (is_role_arn in ecr-settings.sh); one table of
+ * examples (test/fixtures/role-arns.json) is run through both.
+ */
+export const IAM_ROLE_ARN = /^arn:aws(?:-cn|-us-gov)?:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
+
+/** `HOST` or `HOST=ROLE_ARN`, as --registry takes it. */
+export function splitRegistry(value: string): { host: string; roleArn?: string } {
+  const at = value.indexOf('=');
+  return at < 0 ? { host: value } : { host: value.slice(0, at), roleArn: value.slice(at + 1) };
+}
