@@ -16,6 +16,9 @@
 #   - the key is proven by running the aws CLI with it in that one command's environment
 #     (a prefix assignment, not `env VAR=...`, which would put it in env's argv).
 # Never run this script under `set -x` or `bash -x`: xtrace prints variable values.
+#
+# The keyless mode (--web-identity: OIDC provider + role, no key) lives in
+# bootstrap-iam/web-identity.sh next to this file.
 set -euo pipefail
 
 readonly PROG=${0##*/}
@@ -31,6 +34,9 @@ readonly IAM_NAME_RE='^[A-Za-z0-9+=,.@_-]+$'
 # ECR repository names (lowercase, path segments) with the IAM wildcards * and ?.
 readonly REPOSITORY_RE='^[a-z0-9*?]+([._/-]+[a-z0-9*?]+)*$'
 readonly REPOSITORY_ARN_RE='^arn:aws[a-z-]*:ecr:[a-z0-9*?-]+:([0-9]{12}|[*?]+):repository/[a-z0-9._/*?-]+$'
+
+# shellcheck source=SCRIPTDIR/bootstrap-iam/web-identity.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/bootstrap-iam/web-identity.sh"
 
 # The aws CLI v2 pipes output through a pager and may prompt; neither may happen here.
 export AWS_PAGER=""
@@ -147,6 +153,22 @@ common_options_help() {
 EOF
 }
 
+web_identity_options_help() {
+  cat <<EOF
+  --web-identity         no key: create (or reuse) the IAM OIDC provider of the cluster's
+                         ServiceAccount issuer (audience $AUDIENCE) and role PREFIX-ecr-puller
+                         (path $ROLE_PATH) that only system:serviceaccount:NS:SA may assume,
+                         with the same policy; prints the role ARN and the synth flags
+  --issuer-url URL       the issuer to trust  [default: the cluster's own, read from
+                         /.well-known/openid-configuration through the API server]
+  --publish-discovery s3://BUCKET[/PREFIX]
+                         for an issuer AWS cannot reach: copy the cluster's discovery document
+                         and JWKS into the bucket (public read of those two objects only) and
+                         trust https://BUCKET.s3.REGION.amazonaws.com[/PREFIX]
+  --service-account SA   the updater's ServiceAccount  [default: ecr-credential-updater]
+EOF
+}
+
 command_help() {
   case $1 in
     create)
@@ -171,6 +193,7 @@ Options:
                          [default: every repository the account may pull from]
   --pull-through-cache   also allow ecr:BatchImportUpstreamImage and ecr:CreateRepository, which
                          a pull through a pull-through cache rule needs the first time
+$(web_identity_options_help)
 $(common_options_help)
 
 --dry-run assumes the user does not exist yet and the Secret is absent.
@@ -208,6 +231,8 @@ applied it). Users this script did not create (no $TAG_KEY tag) are never delete
 
 Options:
   --yes                  do not ask for confirmation
+  --web-identity         delete the role PREFIX-ecr-puller and its policy instead; the OIDC
+                         provider too if this script created it and no other role trusts it
 $(common_options_help)
 
 --dry-run assumes the user exists with one key and its policy, and the Secret holds the key.
@@ -249,7 +274,7 @@ parse_args() {
         command_help "$COMMAND"
         exit 0
         ;;
-      --dry-run | --pull-through-cache | --yes)
+      --dry-run | --pull-through-cache | --yes | --web-identity)
         if $has_value; then
           die_usage "$opt takes no value (got \"$opt=$value\"); drop \"=$value\""
         fi
@@ -257,9 +282,11 @@ parse_args() {
           --dry-run) DRY_RUN=true ;;
           --pull-through-cache) PULL_THROUGH_CACHE=true ;;
           --yes) YES=true ;;
+          --web-identity) WEB_IDENTITY=true ;;
         esac
         ;;
-      --name | --region | --namespace | --secret-name | --context | --repository | --output)
+      --name | --region | --namespace | --secret-name | --context | --repository | --output | \
+        --issuer-url | --publish-discovery | --service-account)
         if ! $has_value; then
           if [[ $# -lt 2 ]]; then
             die_usage "$opt needs a value, e.g. $(option_example "$opt")"
@@ -278,6 +305,9 @@ parse_args() {
           --context) CONTEXT=$value ;;
           --repository) REPOSITORIES+=("$value") ;;
           --output) OUTPUT=$value ;;
+          --issuer-url) ISSUER_URL=$value ;;
+          --publish-discovery) PUBLISH_DISCOVERY=$value ;;
+          --service-account) SERVICE_ACCOUNT=$value ;;
         esac
         ;;
       *)
@@ -297,6 +327,9 @@ option_example() {
     --context) printf '%s' '--context my-cluster' ;;
     --repository) printf '%s' "--repository 'team-a/*'" ;;
     --output) printf '%s' '--output secret.yaml' ;;
+    --issuer-url) printf '%s' '--issuer-url https://oidc.example.com/cluster-a' ;;
+    --publish-discovery) printf '%s' '--publish-discovery s3://my-cluster-oidc/cluster-a' ;;
+    --service-account) printf '%s' '--service-account ecr-credential-updater' ;;
   esac
 }
 
@@ -380,6 +413,8 @@ validate_args() {
   if [[ ! $PROOF_TIMEOUT =~ ^[0-9]+$ || ! $PROOF_INTERVAL =~ ^[0-9]+$ || $PROOF_INTERVAL -eq 0 ]]; then
     die_usage "BOOTSTRAP_IAM_PROOF_TIMEOUT and BOOTSTRAP_IAM_PROOF_INTERVAL must be whole seconds (interval > 0)"
   fi
+
+  validate_web_identity_args
 
   if [[ -n $CONTEXT ]]; then
     KUBE=(kubectl --context "$CONTEXT")
@@ -557,6 +592,7 @@ run_undo() {
       restore-secret)
         restore_secret
         ;;
+      *) undo_web_identity_step "$step" ;;
     esac
   done
   UNDO=()
@@ -1127,6 +1163,20 @@ cmd_rotate() {
   fi
 }
 
+# confirm_delete WHAT: asks on stdin before deleting (skipped with --yes; printed in a plan).
+confirm_delete() {
+  if $DRY_RUN; then
+    $YES || printf '# would ask on stdin to confirm deleting: %s\n' "$1"
+  elif ! $YES; then
+    printf '%s: about to delete %s.\nType "yes" to continue: ' "$PROG" "$1" >&2
+    local answer=""
+    if ! IFS= read -r answer || [[ $answer != yes && $answer != y ]]; then
+      printf '\n' >&2
+      die_usage "not confirmed; nothing was deleted (pass --yes to skip the question)"
+    fi
+  fi
+}
+
 cmd_delete() {
   if $DRY_RUN; then
     printf '# Assumes: IAM user %s exists with one key <ACCESS_KEY_ID> and policy %s%s.\n' \
@@ -1225,16 +1275,7 @@ cmd_delete() {
     summary="${summary}IAM user $USER_NAME with access key(s) $(keys_text)"
     $has_policy && summary="$summary and policy $POLICY_NAME"
   fi
-  if $DRY_RUN; then
-    $YES || printf '# would ask on stdin to confirm deleting: %s\n' "$summary"
-  elif ! $YES; then
-    printf '%s: about to delete %s.\nType "yes" to continue: ' "$PROG" "$summary" >&2
-    local answer=""
-    if ! IFS= read -r answer || [[ $answer != yes && $answer != y ]]; then
-      printf '\n' >&2
-      die_usage "not confirmed; nothing was deleted (pass --yes to skip the question)"
-    fi
-  fi
+  confirm_delete "$summary"
 
   if $delete_secret; then
     kube_call -n "$NAMESPACE" delete secret "$SECRET_NAME" --ignore-not-found ||
@@ -1269,10 +1310,12 @@ main() {
   trap on_exit EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
-  case $COMMAND in
-    create) cmd_create ;;
-    rotate) cmd_rotate ;;
-    delete) cmd_delete ;;
+  case $COMMAND:$WEB_IDENTITY in
+    create:false) cmd_create ;;
+    create:true) cmd_create_web_identity ;;
+    rotate:*) cmd_rotate ;;
+    delete:false) cmd_delete ;;
+    delete:true) cmd_delete_web_identity ;;
   esac
 }
 

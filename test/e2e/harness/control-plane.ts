@@ -31,6 +31,12 @@ const CONTROLLERS = '*,-nodeipam,-nodelifecycle,-route,-cloud-node-lifecycle,-se
 
 const READY_TIMEOUT_MS = 90_000;
 
+/**
+ * The ServiceAccount token issuer, set up as a self-hosted web-identity cluster would be: an S3
+ * bucket URL where bootstrap-iam.sh --publish-discovery puts the discovery document and JWKS.
+ */
+export const SERVICE_ACCOUNT_ISSUER = 'https://ecr-k8s-e2e-oidc.s3.eu-west-1.amazonaws.com/cluster-a';
+
 /** etcd + kube-apiserver + kube-controller-manager on free loopback ports, all state under `workDir`. */
 export async function startControlPlane(bin: ControlPlaneBinaries, workDir: string): Promise<ControlPlane> {
   const pkiDir = join(workDir, 'pki');
@@ -112,7 +118,8 @@ function apiserverArgs(pki: Pki, port: number, etcdUrl: string, workDir: string)
     '--allow-privileged=true',
     // Both are on by default; named so that a changed default cannot silently weaken the tests.
     '--enable-admission-plugins=PodSecurity,ValidatingAdmissionPolicy',
-    '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+    `--service-account-issuer=${SERVICE_ACCOUNT_ISSUER}`,
+    `--service-account-jwks-uri=${SERVICE_ACCOUNT_ISSUER}/openid/v1/jwks`,
     `--service-account-key-file=${pki.serviceAccountPublicKeyFile}`,
     `--service-account-signing-key-file=${pki.serviceAccountKeyFile}`,
     '--service-cluster-ip-range=10.0.0.0/24',

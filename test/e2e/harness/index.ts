@@ -10,3 +10,4 @@ export type { BundleObject } from './bundle.js';
 export { DIST_DIR, SCRIPT_KEY, synthBundle, loadBundle, bundleObject, writeScriptFiles } from './bundle.js';
 export type { AuditedRun, AuditOptions } from './argv-audit.js';
 export { runWithArgvAudit } from './argv-audit.js';
+export { SERVICE_ACCOUNT_ISSUER } from './control-plane.js';
