@@ -25,6 +25,7 @@ const LAYOUT: ReadonlyArray<readonly [constructId: string, file: string]> = [
   ['RefreshScript', '40-refresh-script.yaml'],
   ['CronJob', '50-cron-job.yaml'],
   ['InitialJob', '60-initial-job.yaml'],
+  ['NamespaceWatcher', '70-namespace-watcher.yaml'],
 ];
 
 /**

@@ -4,7 +4,8 @@ import type { EcrCredentialsConfig } from './config.js';
 import { AwsCredentialsSecretTemplate } from './constructs/aws-credentials-secret-template.js';
 import { EgressNetworkPolicy } from './constructs/egress-network-policy.js';
 import { InitialRefreshJob } from './constructs/initial-refresh-job.js';
-import { REFRESH_POD_LABELS } from './constructs/labels.js';
+import { PART_OF, REFRESH_POD_LABELS } from './constructs/labels.js';
+import { NamespaceWatcherDeployment } from './constructs/namespace-watcher-deployment.js';
 import { RefreshCronJob } from './constructs/refresh-cron-job.js';
 import type { RefreshPodProps } from './constructs/refresh-pod-template.js';
 import { RefreshScriptConfigMap, type RefreshScripts } from './constructs/refresh-script-config-map.js';
@@ -38,11 +39,13 @@ export class EcrCredentialsChart extends Chart {
       serviceAccountNamespace: namespace,
       serviceAccountName: serviceAccount.name,
       secretName: config.secretName,
+      watchNamespaces: config.watchNamespaces,
     });
     if (config.networkPolicy) {
       new EgressNetworkPolicy(this, 'NetworkPolicy', {
         namespace,
-        podLabels: REFRESH_POD_LABELS,
+        // Every pod of the bundle: the refresh and, with --watch-namespaces, the watcher.
+        podLabels: config.watchNamespaces ? PART_OF : REFRESH_POD_LABELS,
         apiServerCidrs: config.apiServerCidr,
         apiServerPort: config.apiServerPort,
       });
@@ -65,6 +68,9 @@ export class EcrCredentialsChart extends Chart {
       resources: config,
     };
     new RefreshCronJob(this, 'CronJob', { ...pod, namespace, schedule: config.schedule });
+    if (config.watchNamespaces) {
+      new NamespaceWatcherDeployment(this, 'NamespaceWatcher', { ...pod, namespace });
+    }
     if (config.initialJob) {
       new InitialRefreshJob(this, 'InitialJob', { ...pod, namespace, scripts });
     }

@@ -36,6 +36,7 @@ export const DEFAULTS: EcrCredentialsConfig = {
   networkPolicy: true,
   initialJob: true,
   adoptExistingSecrets: false,
+  watchNamespaces: false,
   cpuRequest: '50m',
   cpuLimit: '100m',
   memoryRequest: '64Mi',

@@ -26,6 +26,7 @@ export interface RawOptions {
   readonly networkPolicy?: boolean;
   readonly initialJob?: boolean;
   readonly adoptExistingSecrets?: boolean;
+  readonly watchNamespaces?: boolean;
   readonly cpuRequest?: string;
   readonly cpuLimit?: string;
   readonly memoryRequest?: string;
@@ -169,6 +170,13 @@ export const OPTIONS: { readonly [K in OptionName]-?: OptionSpec } = {
     type: 'boolean',
     describe:
       'Take over same-named pull secrets written by another tool (e.g. the Terraform module) instead of reporting a conflict',
+    defaultText: 'false',
+  },
+  watchNamespaces: {
+    flag: 'watch-namespaces',
+    type: 'boolean',
+    describe:
+      'Render the namespace watcher: a Deployment that writes the pull secret into new namespaces within seconds (RBAC gains watch on namespaces)',
     defaultText: 'false',
   },
   cpuRequest: {

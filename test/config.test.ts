@@ -219,6 +219,7 @@ describe('resolveConfig accepts', () => {
     networkPolicy: false,
     initialJob: false,
     adoptExistingSecrets: true,
+    watchNamespaces: true,
     cpuRequest: '0.1',
     cpuLimit: '1',
     memoryRequest: '100M',

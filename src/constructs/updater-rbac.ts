@@ -11,6 +11,8 @@ export interface UpdaterRbacProps {
   readonly serviceAccountName: string;
   /** The one Secret name the updater may write in each namespace. @default - required */
   readonly secretName: string;
+  /** The namespace watcher runs too: it also needs `watch` on namespaces. @default false */
+  readonly watchNamespaces?: boolean;
 }
 
 /**
@@ -25,7 +27,12 @@ export class UpdaterRbac extends Construct {
       metadata: { name: props.name, labels: { ...PART_OF } },
       rules: [
         // Find target namespaces and their phase (Terminating ones are skipped) in one request.
-        { apiGroups: [''], resources: ['namespaces'], verbs: ['list'] },
+        // The watcher (--watch-namespaces) follows new namespaces with one watch stream.
+        {
+          apiGroups: [''],
+          resources: ['namespaces'],
+          verbs: props.watchNamespaces === true ? ['list', 'watch'] : ['list'],
+        },
         // `kubectl apply --server-side` sends one PATCH per Secret and never GETs it; the API
         // server checks `create` when the Secret does not exist yet. For that apply-create path
         // the API server authorizes with the object's name, so resourceNames limits both verbs

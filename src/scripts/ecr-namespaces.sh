@@ -39,8 +39,10 @@ skip() {
   skipped=$((skipped + 1))
 }
 
-# select_namespaces: reads $work/namespaces, writes the names to write into $work/targets and
-# logs every namespace left out. Sets $listed_count, $selected and $target_count.
+# select_namespaces [report-missing]: reads $work/namespaces, writes the names to write into
+# $work/targets and logs every namespace left out. Sets $listed_count, $selected and
+# $target_count. With report-missing (the listing is complete), a name asked for but not
+# listed is logged too; the watcher's batches of new namespaces are not complete listings.
 select_namespaces() {
   selected=0
   target_count=0
@@ -67,6 +69,7 @@ select_namespaces() {
   done <"$work/namespaces"
 
   # A name (not a glob) asked for explicitly but not listed deserves a line of its own.
+  [ "${1:-}" = report-missing ] || return 0
   for sn_pattern in $target_namespaces; do
     case $sn_pattern in
       *[*?[]*) continue ;;

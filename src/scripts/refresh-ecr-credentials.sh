@@ -13,6 +13,7 @@
 #   ecr-token.sh       the own account, the registries, one ECR token per region
 #   ecr-namespaces.sh  the namespace listing and selection
 #   ecr-write.sh       the Secret writes and each namespace's result
+#   ecr-watch.sh       the watch mode (first argument `watch`): new namespaces within seconds
 #
 # Environment (defaults in brackets):
 #   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY  credentials for GetAuthorizationToken (the aws
@@ -82,9 +83,19 @@ esac
 . "$script_dir/ecr-namespaces.sh"
 # shellcheck source=SCRIPTDIR/ecr-write.sh
 . "$script_dir/ecr-write.sh"
+# shellcheck source=SCRIPTDIR/ecr-watch.sh
+. "$script_dir/ecr-watch.sh"
+
+# One script, two modes: `refresh` (the CronJob: every namespace, once) and `watch` (the
+# namespace watcher: new namespaces as they appear, until stopped).
+mode=${1:-refresh}
+case $mode in
+  refresh | watch) ;;
+  *) die "$EXIT_CONFIG" "unknown mode \"$mode\"; use refresh (the default) or watch" ;;
+esac
 
 read_settings
-log info start "secret=$secret_name" "adopt_existing=$adopt_existing" \
+log info start "mode=$mode" "secret=$secret_name" "adopt_existing=$adopt_existing" \
   "batch_size=$batch_size" "parallelism=$parallelism"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ecr-refresh.XXXXXX") ||
@@ -101,9 +112,13 @@ failed=0
 # Every AWS call comes before the first write: a run that cannot get a token writes nothing.
 resolve_account
 collect_registries
+if [ "$mode" = watch ]; then
+  watch_namespaces
+  exit "$EXIT_UNEXPECTED"
+fi
 fetch_tokens
 list_namespaces
-select_namespaces
+select_namespaces report-missing
 write_secrets
 
 if [ "$lost_workers" -gt 0 ]; then

@@ -1,0 +1,183 @@
+// The namespace watcher (--watch-namespaces): the rendered Deployment's command run under
+// busybox ash as its ServiceAccount, with moto for ECR and the real API server's watch stream.
+// The Deployment itself is applied too, so the real Deployment and ReplicaSet controllers make
+// its Pod (Pending: no kubelet) under Pod Security "restricted".
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import {
+  bundleObject,
+  cluster,
+  e2eAvailable,
+  loadBundle,
+  scriptEnv,
+  startMoto,
+  synthBundle,
+  writeScriptFiles,
+  type BundleObject,
+  type Moto,
+} from './harness/index.js';
+import { requireContext } from './harness/available.js';
+
+const NAMESPACE = 'ecr-watch';
+const SERVICE_ACCOUNT = 'ecr-watch-updater';
+const SECRET = 'ecr-registry-credentials';
+
+interface Container {
+  command: string[];
+  env: { name: string; value?: string }[];
+}
+
+async function secretExists(namespace: string): Promise<boolean> {
+  const out = await cluster().kubectl(['get', 'secret', SECRET, '-n', namespace, '--ignore-not-found', '-o', 'name']);
+  return out.stdout.trim() !== '';
+}
+
+/** Seconds until every namespace has the Secret; fails after `timeoutS`. */
+async function secondsUntilCovered(namespaces: readonly string[], since: number, timeoutS: number): Promise<number> {
+  const left = new Set(namespaces);
+  while (left.size > 0) {
+    if ((performance.now() - since) / 1000 > timeoutS) {
+      throw new Error(
+        `${left.size} namespace(s) without the Secret after ${timeoutS}s: ${[...left].slice(0, 5).join(' ')}`,
+      );
+    }
+    const out = await cluster().kubectl([
+      ...['get', 'secrets', '-A', '--field-selector', `metadata.name=${SECRET}`],
+      ...['-o', 'jsonpath={range .items[*]}{.metadata.namespace}{"\\n"}{end}'],
+    ]);
+    for (const ns of out.stdout.split('\n')) left.delete(ns);
+    if (left.size > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return (performance.now() - since) / 1000;
+}
+
+async function createNamespaces(names: readonly string[]): Promise<void> {
+  const docs = names.map((name) => JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }));
+  await cluster().kubectl(['create', '-f', '-'], { input: docs.join('\n---\n') });
+}
+
+describe.skipIf(!e2eAvailable.ok)('--watch-namespaces', () => {
+  let objects: BundleObject[];
+  let moto: Moto;
+  let watcher: ChildProcess;
+  let output = '';
+  let heartbeatFile: string;
+
+  beforeAll(async () => {
+    const dir = await synthBundle([
+      ...['--namespace', NAMESPACE, '--service-account', SERVICE_ACCOUNT, '--region', 'eu-west-1'],
+      ...['--watch-namespaces', '--target-namespaces', 'watch-*', '--exclude-namespaces', 'watch-skip-*'],
+    ]);
+    objects = loadBundle(dir);
+    await cluster().kubectl(['apply', '--server-side', '--validate=strict', '-f', dir]);
+    moto = await startMoto();
+
+    const deployment = bundleObject(objects, 'Deployment');
+    const container = (deployment.spec as { template: { spec: { containers: Container[] } } }).template.spec
+      .containers[0] as Container;
+    expect(container.command.slice(-1)).toEqual(['watch']);
+    const plain = Object.fromEntries(
+      container.env
+        .filter((e) => e.value !== undefined && !['HOME', 'TMPDIR', 'ECR_HEARTBEAT_FILE'].includes(e.name))
+        .map((e) => [e.name, e.value ?? '']),
+    );
+    const script = writeScriptFiles(objects, mkdtempSync(join(tmpdir(), 'watcher-script-')));
+    heartbeatFile = join(mkdtempSync(join(tmpdir(), 'watcher-hb-')), 'heartbeat');
+    const env = scriptEnv({
+      ...plain,
+      AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+      AWS_ACCOUNT_ID: '123456789012',
+      AWS_REGION: 'eu-west-1',
+      AWS_ENDPOINT_URL: moto.endpoint,
+      ECR_HEARTBEAT_FILE: heartbeatFile,
+      // Watches end every 3 s here (300 s by default), so every test also crosses resumed watches.
+      ECR_WATCH_TIMEOUT_SECONDS: '3',
+      KUBECONFIG: await cluster().serviceAccountKubeconfig(NAMESPACE, SERVICE_ACCOUNT),
+    });
+    watcher = spawn(requireContext().tools.busybox, ['ash', script, 'watch'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    watcher.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    watcher.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    const deadline = Date.now() + 30_000;
+    while (!output.includes('event=watch listed=')) {
+      if (Date.now() > deadline || watcher.exitCode !== null)
+        throw new Error(`watcher did not start (exit ${String(watcher.exitCode)}):\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  });
+
+  afterAll(async () => {
+    watcher.kill('SIGTERM');
+    await moto.stop();
+  });
+
+  test('the Deployment gets its Pod from the real controllers, admitted by PSA restricted', async () => {
+    const { kubectl } = cluster();
+    const deadline = Date.now() + 60_000;
+    let pods = '';
+    while (pods === '' && Date.now() < deadline) {
+      pods = (
+        await kubectl([
+          'get',
+          'pods',
+          '-n',
+          NAMESPACE,
+          '-l',
+          'app.kubernetes.io/name=ecr-namespace-watcher',
+          '-o',
+          'name',
+        ])
+      ).stdout.trim();
+      if (pods === '') await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(pods).toMatch(/^pod\/ecr-namespace-watcher-/);
+    const failed = await kubectl([
+      ...['get', 'events', '-n', NAMESPACE, '--field-selector', 'reason=FailedCreate'],
+      ...['-o', 'jsonpath={.items[*].message}'],
+    ]);
+    expect(failed.stdout).toBe('');
+  });
+
+  test('the ClusterRole grows by exactly watch on namespaces', () => {
+    expect(bundleObject(objects, 'ClusterRole').rules).toEqual([
+      { apiGroups: [''], resources: ['namespaces'], verbs: ['list', 'watch'] },
+      { apiGroups: [''], resources: ['secrets'], resourceNames: [SECRET], verbs: ['create', 'patch'] },
+    ]);
+  });
+
+  test('a namespace created after start has the Secret within 10 s, across resumed watches', async () => {
+    // Longer than a watch's 3 s here: the stream this namespace arrives on is a resumed one.
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    const started = performance.now();
+    await createNamespaces(['watch-one']);
+    const seconds = await secondsUntilCovered(['watch-one'], started, 10);
+    console.log(`[namespace-watcher] 1 new namespace covered in ${seconds.toFixed(2)} s`);
+    expect(seconds).toBeLessThan(10);
+    expect(statSync(heartbeatFile).mtimeMs).toBeGreaterThan(Date.now() - 5_000);
+  });
+
+  test('200 namespaces created at once are all covered, in batches, and excluded or unselected ones are left alone', async () => {
+    const burst = Array.from({ length: 200 }, (_, i) => `watch-burst-${i + 1}`);
+    const batchesBefore = output.split('event=batch').length;
+    const started = performance.now();
+    await createNamespaces([...burst, 'watch-skip-1', 'other-team']);
+    const seconds = await secondsUntilCovered(burst, started, 120);
+    console.log(`[namespace-watcher] 200 new namespaces covered in ${seconds.toFixed(2)} s`);
+    const batches = output.split('event=batch').length - batchesBefore;
+    expect(batches).toBeGreaterThanOrEqual(1);
+    expect(batches).toBeLessThan(20);
+    expect(await secretExists('watch-skip-1')).toBe(false);
+    expect(await secretExists('other-team')).toBe(false);
+    expect(output).toMatch(
+      /event=namespace namespace=watch-skip-1 result=skipped reason="excluded by ECR_EXCLUDE_NAMESPACES"/,
+    );
+    expect(output).not.toContain('result=failed');
+    expect(watcher.exitCode).toBeNull();
+  });
+});
