@@ -322,6 +322,74 @@ describe('--auth web-identity', () => {
   });
 });
 
+describe('--watch-namespaces', () => {
+  test('off by default: no Deployment, list-only RBAC', () => {
+    const objects = appliedObjects({});
+    expect(objects.some((object) => object.kind === 'Deployment')).toBe(false);
+    expect((find(objects, 'ClusterRole') as unknown as { rules: { verbs: string[] }[] }).rules[0]?.verbs).toEqual([
+      'list',
+    ]);
+  });
+
+  test('renders the watcher: one replica, Recreate, watch mode with heartbeat probes, the refresh pod hardening', () => {
+    const objects = appliedObjects({ watchNamespaces: true });
+    const deployment = find(objects, 'Deployment') as unknown as {
+      spec: {
+        replicas: number;
+        strategy: { type: string };
+        template: {
+          spec: {
+            restartPolicy: string;
+            securityContext: unknown;
+            containers: {
+              command: string[];
+              livenessProbe: unknown;
+              readinessProbe: unknown;
+              securityContext: unknown;
+            }[];
+          };
+        };
+      };
+    };
+    const refresh = (
+      find(objects, 'CronJob') as unknown as {
+        spec: {
+          jobTemplate: {
+            spec: { template: { spec: { securityContext: unknown; containers: { securityContext: unknown }[] } } };
+          };
+        };
+      }
+    ).spec.jobTemplate.spec.template.spec;
+    expect(deployment.spec.replicas).toBe(1);
+    expect(deployment.spec.strategy).toEqual({ type: 'Recreate' });
+    const pod = deployment.spec.template.spec;
+    expect(pod.restartPolicy).toBe('Always');
+    expect(pod.securityContext).toEqual(refresh.securityContext);
+    expect(pod.containers[0]?.securityContext).toEqual(refresh.containers[0]?.securityContext);
+    expect(pod.containers[0]?.command).toEqual([
+      '/bin/sh',
+      '/opt/ecr-credential-refresh/refresh-ecr-credentials.sh',
+      'watch',
+    ]);
+    expect(pod.containers[0]?.livenessProbe).toMatchObject({
+      exec: { command: ['/bin/sh', '-c', expect.stringContaining('-mmin -2')] },
+    });
+    expect(render({ watchNamespaces: true }).map((file) => file.path)).toContain('70-namespace-watcher.yaml');
+  });
+
+  test('RBAC gains exactly watch on namespaces; the NetworkPolicy selects every pod of the bundle', () => {
+    const objects = appliedObjects({ watchNamespaces: true });
+    expect((find(objects, 'ClusterRole') as unknown as { rules: unknown[] }).rules[0]).toEqual({
+      apiGroups: [''],
+      resources: ['namespaces'],
+      verbs: ['list', 'watch'],
+    });
+    expect((find(objects, 'NetworkPolicy') as unknown as { spec: { podSelector: unknown } }).spec.podSelector).toEqual({
+      matchLabels: { 'app.kubernetes.io/part-of': 'ecr-k8s-credentials' },
+    });
+  });
+});
+
 describe('first-run Job name', () => {
   const jobName = (options: Parameters<typeof appliedObjects>[0], scripts?: RefreshScripts) =>
     find(appliedObjects(options, scripts), 'Job').metadata.name;
