@@ -40,6 +40,7 @@ export class EcrCredentialsChart extends Chart {
       serviceAccountName: serviceAccount.name,
       secretName: config.secretName,
       watchNamespaces: config.watchNamespaces,
+      patchServiceAccounts: config.patchServiceAccounts,
     });
     if (config.networkPolicy) {
       new EgressNetworkPolicy(this, 'NetworkPolicy', {
@@ -65,6 +66,7 @@ export class EcrCredentialsChart extends Chart {
       excludeNamespaces: config.excludeNamespaces,
       namespaceSelector: config.namespaceSelector,
       adoptExistingSecrets: config.adoptExistingSecrets,
+      patchServiceAccounts: config.patchServiceAccounts,
       resources: config,
     };
     new RefreshCronJob(this, 'CronJob', { ...pod, namespace, schedule: config.schedule });

@@ -37,6 +37,7 @@ export const DEFAULTS: EcrCredentialsConfig = {
   initialJob: true,
   adoptExistingSecrets: false,
   watchNamespaces: false,
+  patchServiceAccounts: [],
   cpuRequest: '50m',
   cpuLimit: '100m',
   memoryRequest: '64Mi',
@@ -88,6 +89,7 @@ export function resolveConfig(flags: RawOptions, file?: ConfigFileOptions): EcrC
     excludeNamespaces: listOf(merged.excludeNamespaces),
     registry: listOf(merged.registry),
     apiServerCidr: listOf(merged.apiServerCidr),
+    patchServiceAccounts: listOf(merged.patchServiceAccounts),
     namespaceSelector: merged.namespaceSelector.trim(),
   };
 
@@ -138,6 +140,14 @@ function checkNames(config: EcrCredentialsConfig, source: Source): string[] {
       problems.push(
         `${source(name)} "${config[name]}" is not a valid Kubernetes object name: use lowercase letters, digits, ` +
           `"-" and ".", starting and ending with a letter or digit, e.g. "${suggestDnsLabel(config[name])}".`,
+      );
+    }
+  }
+  for (const account of config.patchServiceAccounts) {
+    if (!isDnsSubdomain(account)) {
+      problems.push(
+        `${source('patchServiceAccounts')} "${account}" is not a ServiceAccount name: use lowercase letters, digits, ` +
+          `"-" and ".", starting and ending with a letter or digit, e.g. "default".`,
       );
     }
   }

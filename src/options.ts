@@ -27,6 +27,7 @@ export interface RawOptions {
   readonly initialJob?: boolean;
   readonly adoptExistingSecrets?: boolean;
   readonly watchNamespaces?: boolean;
+  readonly patchServiceAccounts?: readonly string[];
   readonly cpuRequest?: string;
   readonly cpuLimit?: string;
   readonly memoryRequest?: string;
@@ -178,6 +179,13 @@ export const OPTIONS: { readonly [K in OptionName]-?: OptionSpec } = {
     describe:
       'Render the namespace watcher: a Deployment that writes the pull secret into new namespaces within seconds (RBAC gains watch on namespaces)',
     defaultText: 'false',
+  },
+  patchServiceAccounts: {
+    flag: 'patch-service-accounts',
+    type: 'list',
+    describe:
+      'ServiceAccounts (e.g. "default") that list the pull secret in imagePullSecrets in every target namespace, so pods need no imagePullSecrets of their own',
+    defaultText: '- none',
   },
   cpuRequest: {
     flag: 'cpu-request',

@@ -151,6 +151,11 @@ describe('resolveConfig rejects bad input with a fix-it message', () => {
     ],
     ['empty out dir', { outDir: ' ' }, '--out-dir is empty. Give a directory, e.g. --out-dir dist.'],
     [
+      'a ServiceAccount name with capitals',
+      { patchServiceAccounts: ['Default'] },
+      '--patch-service-accounts "Default" is not a ServiceAccount name: use lowercase letters, digits, "-" and ".", starting and ending with a letter or digit, e.g. "default".',
+    ],
+    [
       'unknown auth mode',
       { auth: 'irsa' },
       '--auth "irsa" is not a credentials mode. Use "keys" (an IAM user\'s key in a Secret) or "web-identity" (no key in the cluster; needs --role-arn).',
@@ -220,6 +225,7 @@ describe('resolveConfig accepts', () => {
     initialJob: false,
     adoptExistingSecrets: true,
     watchNamespaces: true,
+    patchServiceAccounts: ['default', 'builder'],
     cpuRequest: '0.1',
     cpuLimit: '1',
     memoryRequest: '100M',

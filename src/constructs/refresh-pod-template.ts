@@ -43,6 +43,8 @@ export interface RefreshPodProps {
   readonly namespaceSelector?: string;
   /** Take over same-named secrets owned by another field manager. @default false */
   readonly adoptExistingSecrets?: boolean;
+  /** ServiceAccounts that get the pull secret appended to imagePullSecrets. @default - none */
+  readonly patchServiceAccounts?: readonly string[];
   /** CPU and memory requests and limits, as quantities. @default - required */
   readonly resources: {
     readonly cpuRequest: string;
@@ -132,6 +134,9 @@ export function refreshPodTemplate(props: RefreshPodProps): PodTemplateSpec {
     setting('ECR_EXCLUDE_NAMESPACES', (props.excludeNamespaces ?? []).join(' ')),
     setting('ECR_NAMESPACE_SELECTOR', props.namespaceSelector ?? ''),
     setting('ECR_ADOPT_EXISTING', String(props.adoptExistingSecrets ?? false)),
+    ...((props.patchServiceAccounts ?? []).length > 0
+      ? [{ name: 'ECR_PATCH_SERVICE_ACCOUNTS', value: (props.patchServiceAccounts ?? []).join(' ') }]
+      : []),
   ];
   return {
     metadata: { labels: { ...REFRESH_POD_LABELS } },

@@ -13,6 +13,8 @@ export interface UpdaterRbacProps {
   readonly secretName: string;
   /** The namespace watcher runs too: it also needs `watch` on namespaces. @default false */
   readonly watchNamespaces?: boolean;
+  /** ServiceAccounts the updater appends the pull secret to (read and patch only those). @default - none */
+  readonly patchServiceAccounts?: readonly string[];
 }
 
 /**
@@ -39,6 +41,18 @@ export class UpdaterRbac extends Construct {
         // to the managed Secret (a plain POST create would not be name-restricted; the script
         // never makes one). No update, delete or read verbs.
         { apiGroups: [''], resources: ['secrets'], resourceNames: [props.secretName], verbs: ['create', 'patch'] },
+        // --patch-service-accounts: read the named accounts (imagePullSecrets is an atomic list,
+        // so an append needs the current one) and patch them; never create or list.
+        ...((props.patchServiceAccounts ?? []).length > 0
+          ? [
+              {
+                apiGroups: [''],
+                resources: ['serviceaccounts'],
+                resourceNames: [...(props.patchServiceAccounts ?? [])],
+                verbs: ['get', 'patch'],
+              },
+            ]
+          : []),
       ],
     });
     new KubeClusterRoleBinding(this, 'Binding', {

@@ -76,6 +76,7 @@ read_settings() {
   parallelism=${ECR_APPLY_PARALLELISM:-2}
   account_id=${AWS_ACCOUNT_ID:-}
   session_name=${AWS_ROLE_SESSION_NAME:-ecr-k8s-credentials}
+  patch_service_account_names=${ECR_PATCH_SERVICE_ACCOUNTS:-}
 
   is_region "$aws_region" ||
     die "$EXIT_CONFIG" "AWS_REGION \"$aws_region\" is not an AWS region; set it to the region of your own registry, e.g. eu-west-1"
@@ -93,6 +94,11 @@ read_settings() {
   case $parallelism in
     '' | *[!0-9]* | 0*) die "$EXIT_CONFIG" "ECR_APPLY_PARALLELISM \"$parallelism\" must be a positive integer, e.g. 2" ;;
   esac
+  for rs_account in $patch_service_account_names; do
+    case $rs_account in
+      *[!a-z0-9.-]* | [.-]* | *[.-]) die "$EXIT_CONFIG" "ECR_PATCH_SERVICE_ACCOUNTS entry \"$rs_account\" is not a ServiceAccount name; use lowercase letters, digits, '-' and '.', e.g. default" ;;
+    esac
+  done
   case $account_id in
     '' | [0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]) ;;
     *) die "$EXIT_CONFIG" "AWS_ACCOUNT_ID \"$account_id\" must be 12 digits, or empty to ask AWS STS" ;;

@@ -79,6 +79,8 @@ write_batch() {
     fetch_tokens
     select_namespaces
     write_secrets
+    # A new namespace's default ServiceAccount appears a moment after the namespace.
+    patch_service_accounts 10
     log info batch "namespaces=$listed_count" "updated=$updated" "skipped=$skipped" \
       "conflict=$conflicts" "failed=$failed"
   ) || wb_status=$?

@@ -13,6 +13,7 @@
 #   ecr-token.sh       the own account, the registries, one ECR token per region
 #   ecr-namespaces.sh  the namespace listing and selection
 #   ecr-write.sh       the Secret writes and each namespace's result
+#   ecr-service-accounts.sh  ServiceAccounts that list the Secret in imagePullSecrets
 #   ecr-watch.sh       the watch mode (first argument `watch`): new namespaces within seconds
 #
 # Environment (defaults in brackets):
@@ -32,6 +33,10 @@
 #                           (server-side apply --force-conflicts) [false]
 #   ECR_APPLY_BATCH_SIZE    Secrets per kubectl process [250]
 #   ECR_APPLY_PARALLELISM   kubectl processes running at once [2]
+#   ECR_PATCH_SERVICE_ACCOUNTS  ServiceAccount names (space-separated) that get the Secret
+#                           appended to imagePullSecrets in every target namespace [none]
+#   ECR_HEARTBEAT_FILE, ECR_WATCH_BATCH_SECONDS, ECR_WATCH_TIMEOUT_SECONDS  watch mode only
+#                           [$TMPDIR/ecr-watch-heartbeat, 1, 300]
 #
 # Exit codes:
 #   0  every selected namespace was updated, or skipped because it is terminating or gone
@@ -83,6 +88,8 @@ esac
 . "$script_dir/ecr-namespaces.sh"
 # shellcheck source=SCRIPTDIR/ecr-write.sh
 . "$script_dir/ecr-write.sh"
+# shellcheck source=SCRIPTDIR/ecr-service-accounts.sh
+. "$script_dir/ecr-service-accounts.sh"
 # shellcheck source=SCRIPTDIR/ecr-watch.sh
 . "$script_dir/ecr-watch.sh"
 
@@ -120,6 +127,7 @@ fetch_tokens
 list_namespaces
 select_namespaces report-missing
 write_secrets
+patch_service_accounts
 
 if [ "$lost_workers" -gt 0 ]; then
   exit_code=$EXIT_UNEXPECTED

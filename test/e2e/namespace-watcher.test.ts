@@ -70,6 +70,7 @@ describe.skipIf(!e2eAvailable.ok)('--watch-namespaces', () => {
     const dir = await synthBundle([
       ...['--namespace', NAMESPACE, '--service-account', SERVICE_ACCOUNT, '--region', 'eu-west-1'],
       ...['--watch-namespaces', '--target-namespaces', 'watch-*', '--exclude-namespaces', 'watch-skip-*'],
+      ...['--patch-service-accounts', 'default'],
     ]);
     objects = loadBundle(dir);
     await cluster().kubectl(['apply', '--server-side', '--validate=strict', '-f', dir]);
@@ -149,6 +150,7 @@ describe.skipIf(!e2eAvailable.ok)('--watch-namespaces', () => {
     expect(bundleObject(objects, 'ClusterRole').rules).toEqual([
       { apiGroups: [''], resources: ['namespaces'], verbs: ['list', 'watch'] },
       { apiGroups: [''], resources: ['secrets'], resourceNames: [SECRET], verbs: ['create', 'patch'] },
+      { apiGroups: [''], resources: ['serviceaccounts'], resourceNames: ['default'], verbs: ['get', 'patch'] },
     ]);
   });
 
@@ -160,6 +162,12 @@ describe.skipIf(!e2eAvailable.ok)('--watch-namespaces', () => {
     const seconds = await secondsUntilCovered(['watch-one'], started, 10);
     console.log(`[namespace-watcher] 1 new namespace covered in ${seconds.toFixed(2)} s`);
     expect(seconds).toBeLessThan(10);
+    // Its `default` ServiceAccount, made by kube-controller-manager a moment after the
+    // namespace, was waited for and carries the Secret.
+    const account = JSON.parse(
+      (await cluster().kubectl(['get', 'serviceaccount', 'default', '-n', 'watch-one', '-o', 'json'])).stdout,
+    ) as { imagePullSecrets?: { name: string }[] };
+    expect(account.imagePullSecrets).toEqual([{ name: SECRET }]);
     expect(statSync(heartbeatFile).mtimeMs).toBeGreaterThan(Date.now() - 5_000);
   });
 
@@ -170,6 +178,11 @@ describe.skipIf(!e2eAvailable.ok)('--watch-namespaces', () => {
     await createNamespaces([...burst, 'watch-skip-1', 'other-team']);
     const seconds = await secondsUntilCovered(burst, started, 120);
     console.log(`[namespace-watcher] 200 new namespaces covered in ${seconds.toFixed(2)} s`);
+    // The batch line comes after the ServiceAccounts of the batch are patched too.
+    const batchDeadline = Date.now() + 60_000;
+    while (!output.slice(output.lastIndexOf('watch-burst-')).includes('event=batch') && Date.now() < batchDeadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
     const batches = output.split('event=batch').length - batchesBefore;
     expect(batches).toBeGreaterThanOrEqual(1);
     expect(batches).toBeLessThan(20);

@@ -1,0 +1,181 @@
+// --patch-service-accounts against the real API server: the script from a rendered bundle, run
+// as its ServiceAccount with only the bundle's RBAC, appends the pull secret to the named
+// ServiceAccounts' imagePullSecrets. kube-controller-manager makes each namespace's `default`.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import {
+  bundleObject,
+  cluster,
+  e2eAvailable,
+  loadBundle,
+  runBusyboxScript,
+  scriptEnv,
+  startMoto,
+  synthBundle,
+  writeScriptFiles,
+  type BundleObject,
+  type Moto,
+} from './harness/index.js';
+
+const NAMESPACE = 'ecr-sa';
+const SERVICE_ACCOUNT = 'ecr-sa-updater';
+const SECRET = 'ecr-registry-credentials';
+
+interface Account {
+  metadata: { resourceVersion: string };
+  imagePullSecrets?: { name: string }[];
+}
+
+describe.skipIf(!e2eAvailable.ok)('--patch-service-accounts default,builder', () => {
+  let objects: BundleObject[];
+  let moto: Moto;
+  let script: string;
+
+  const kubectl = (args: string[], input?: string) => cluster().kubectl(args, { input });
+
+  async function account(namespace: string, name: string): Promise<Account> {
+    return JSON.parse(
+      (await kubectl(['get', 'serviceaccount', name, '-n', namespace, '-o', 'json'])).stdout,
+    ) as Account;
+  }
+
+  async function refresh(): Promise<{ code: number; stdout: string; stderr: string }> {
+    return runBusyboxScript(
+      script,
+      scriptEnv({
+        AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+        AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+        AWS_REGION: 'eu-west-1',
+        AWS_ACCOUNT_ID: '123456789012',
+        AWS_ENDPOINT_URL: moto.endpoint,
+        ECR_TARGET_NAMESPACES: 'sa-*',
+        ECR_PATCH_SERVICE_ACCOUNTS: 'default builder',
+        KUBECONFIG: await cluster().serviceAccountKubeconfig(NAMESPACE, SERVICE_ACCOUNT),
+      }),
+    );
+  }
+
+  beforeAll(async () => {
+    const dir = await synthBundle([
+      ...['--namespace', NAMESPACE, '--service-account', SERVICE_ACCOUNT, '--no-initial-job'],
+      ...['--patch-service-accounts', 'default,builder'],
+    ]);
+    objects = loadBundle(dir);
+    await kubectl(['apply', '--server-side', '--validate=strict', '-f', dir]);
+    script = writeScriptFiles(objects, mkdtempSync(join(tmpdir(), 'sa-script-')));
+    moto = await startMoto();
+    for (const ns of ['sa-1', 'sa-2']) {
+      await kubectl(['create', 'namespace', ns]);
+      await kubectl(['wait', '--for=create', 'serviceaccount/default', '-n', ns, '--timeout=60s']);
+    }
+    // Someone else's account with an entry of theirs; sa-2 has no `builder` at all.
+    await kubectl(
+      ['create', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: { name: 'builder', namespace: 'sa-1' },
+        imagePullSecrets: [{ name: 'team-registry' }, { name: 'mirror' }],
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    await moto.stop();
+  });
+
+  test('RBAC: get and patch on the named accounts only, as the bundle renders it', () => {
+    expect(bundleObject(objects, 'ClusterRole').rules).toContainEqual({
+      apiGroups: [''],
+      resources: ['serviceaccounts'],
+      resourceNames: ['default', 'builder'],
+      verbs: ['get', 'patch'],
+    });
+  });
+
+  test('the Secret is appended after the entries of others, in their order; a missing account is skipped, not created', async () => {
+    const run = await refresh();
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+    expect((await account('sa-1', 'default')).imagePullSecrets).toEqual([{ name: SECRET }]);
+    expect((await account('sa-1', 'builder')).imagePullSecrets).toEqual([
+      { name: 'team-registry' },
+      { name: 'mirror' },
+      { name: SECRET },
+    ]);
+    expect((await account('sa-2', 'default')).imagePullSecrets).toEqual([{ name: SECRET }]);
+    expect(run.stdout).toContain('event=serviceaccount namespace=sa-1 name=builder result=patched');
+    expect(run.stdout).toMatch(
+      /event=serviceaccount namespace=sa-2 name=builder result=skipped reason="ServiceAccount builder not found/,
+    );
+    const missing = await kubectl([
+      'get',
+      'serviceaccount',
+      'builder',
+      '-n',
+      'sa-2',
+      '--ignore-not-found',
+      '-o',
+      'name',
+    ]);
+    expect(missing.stdout).toBe('');
+  });
+
+  test('a second run writes nothing: the resourceVersions stay', async () => {
+    const before = await Promise.all([account('sa-1', 'default'), account('sa-1', 'builder')]);
+    const run = await refresh();
+    expect(run.code).toBe(0);
+    const after = await Promise.all([account('sa-1', 'default'), account('sa-1', 'builder')]);
+    expect(after.map((a) => a.metadata.resourceVersion)).toEqual(before.map((a) => a.metadata.resourceVersion));
+    expect(run.stdout).toContain('event=serviceaccount namespace=sa-1 name=builder result=unchanged');
+    expect(run.stdout).not.toContain('result=patched');
+  });
+
+  test('RBAC refuses the updater any other ServiceAccount', async () => {
+    await kubectl(['create', 'serviceaccount', 'other', '-n', 'sa-1']);
+    const asUpdater = await cluster().serviceAccountKubeconfig(NAMESPACE, SERVICE_ACCOUNT);
+    for (const verb of [
+      ['get', 'serviceaccount', 'other', '-n', 'sa-1'],
+      [
+        'patch',
+        'serviceaccount',
+        'other',
+        '-n',
+        'sa-1',
+        '--type=json',
+        '-p',
+        '[{"op":"add","path":"/imagePullSecrets","value":[]}]',
+      ],
+    ]) {
+      const out = await cluster().kubectl(verb, { kubeconfig: asUpdater, allowFail: true });
+      expect(out.code).not.toBe(0);
+      expect(out.stderr).toContain('forbidden');
+    }
+  });
+
+  test('why not server-side apply: imagePullSecrets is an atomic list, and a forced apply replaces it whole', async () => {
+    await kubectl(
+      ['create', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: { name: 'ssa-probe', namespace: 'sa-1' },
+        imagePullSecrets: [{ name: 'team-registry' }],
+      }),
+    );
+    const applied = await cluster().kubectl(
+      ['apply', '--server-side', '--force-conflicts', '--field-manager=probe', '-f', '-'],
+      {
+        input: JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'ServiceAccount',
+          metadata: { name: 'ssa-probe', namespace: 'sa-1' },
+          imagePullSecrets: [{ name: SECRET }],
+        }),
+      },
+    );
+    expect(applied.code).toBe(0);
+    expect((await account('sa-1', 'ssa-probe')).imagePullSecrets).toEqual([{ name: SECRET }]);
+  });
+});
