@@ -141,7 +141,7 @@ export function measure(
 }
 
 /** Processes whose session id is `sid` (the fourth field after the command name in /proc/PID/stat). */
-function sessionMembers(sid: number): { pid: number; name: string }[] {
+export function sessionMembers(sid: number): { pid: number; name: string }[] {
   const members: { pid: number; name: string }[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -155,12 +155,12 @@ function sessionMembers(sid: number): { pid: number; name: string }[] {
   return members;
 }
 
-function statusKiB(pid: number, key: string): number {
+export function statusKiB(pid: number, key: string): number {
   const match = new RegExp(`^${key}:\\s+(\\d+) kB$`, 'm').exec(readOrEmpty(`/proc/${pid}/status`));
   return match?.[1] === undefined ? 0 : Number(match[1]);
 }
 
-function smapsRollupKiB(pid: number, key: string): number {
+export function smapsRollupKiB(pid: number, key: string): number {
   const match = new RegExp(`^${key}:\\s+(\\d+) kB$`, 'm').exec(readOrEmpty(`/proc/${pid}/smaps_rollup`));
   return match?.[1] === undefined ? 0 : Number(match[1]);
 }
