@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   bundleObject,
@@ -20,6 +21,12 @@ import {
   type Moto,
 } from './harness/index.js';
 import { requireContext } from './harness/available.js';
+import { type ControlPlane, startControlPlane } from './harness/control-plane.js';
+import { writeKubeconfig } from './harness/kubeconfig.js';
+import { checkPrerequisites } from './harness/prerequisites.js';
+import { run } from './harness/process.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 const NAMESPACE = 'ecr-watch';
 const SERVICE_ACCOUNT = 'ecr-watch-updater';
@@ -163,10 +170,19 @@ describe.skipIf(!e2eAvailable.ok)('--watch-namespaces', () => {
     console.log(`[namespace-watcher] 1 new namespace covered in ${seconds.toFixed(2)} s`);
     expect(seconds).toBeLessThan(10);
     // Its `default` ServiceAccount, made by kube-controller-manager a moment after the
-    // namespace, was waited for and carries the Secret.
-    const account = JSON.parse(
-      (await cluster().kubectl(['get', 'serviceaccount', 'default', '-n', 'watch-one', '-o', 'json'])).stdout,
-    ) as { imagePullSecrets?: { name: string }[] };
+    // namespace, is waited for and patched after the Secret is written.
+    const readAccount = async () =>
+      JSON.parse(
+        (await cluster().kubectl(['get', 'serviceaccount', 'default', '-n', 'watch-one', '-o', 'json'])).stdout,
+      ) as {
+        imagePullSecrets?: { name: string }[];
+      };
+    const accountDeadline = Date.now() + 15_000;
+    let account = await readAccount();
+    while (account.imagePullSecrets === undefined && Date.now() < accountDeadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      account = await readAccount();
+    }
     expect(account.imagePullSecrets).toEqual([{ name: SECRET }]);
     expect(statSync(heartbeatFile).mtimeMs).toBeGreaterThan(Date.now() - 5_000);
   });
@@ -193,5 +209,89 @@ describe.skipIf(!e2eAvailable.ok)('--watch-namespaces', () => {
     );
     expect(output).not.toContain('result=failed');
     expect(watcher.exitCode).toBeNull();
+  });
+});
+
+describe.skipIf(!e2eAvailable.ok)('--watch-namespaces across an API server restart', () => {
+  // A control plane of this test's own: the shared one must not go down under other tests.
+  let controlPlane: ControlPlane;
+  let kubectlBin: string;
+  let moto: Moto;
+  let watcher: ChildProcess | undefined;
+  let output = '';
+
+  const kubectl = async (args: string[], input?: string): Promise<string> => {
+    const out = await run(kubectlBin, ['--kubeconfig', controlPlane.info.adminKubeconfig, ...args], { input });
+    if (out.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${out.code}: ${out.stderr}`);
+    return out.stdout;
+  };
+
+  beforeAll(async () => {
+    const found = await checkPrerequisites(REPO_ROOT);
+    if (!found.ok) throw new Error(found.why);
+    kubectlBin = found.binaries.kubectl;
+    controlPlane = await startControlPlane(
+      { etcd: found.binaries.etcd, kubeApiserver: found.binaries.kubeApiserver },
+      mkdtempSync(join(tmpdir(), 'watcher-restart-')),
+    );
+    moto = await startMoto();
+  });
+
+  afterAll(async () => {
+    watcher?.kill('SIGTERM');
+    await moto.stop();
+    await controlPlane.stop();
+  });
+
+  test('the watcher lists again and covers a namespace created after kube-apiserver came back', async () => {
+    const dir = await synthBundle(['--watch-namespaces', '--no-initial-job']);
+    await kubectl(['apply', '--server-side', '-f', dir]);
+    const objects = loadBundle(dir);
+    const token = (await kubectl(['create', 'token', 'ecr-credential-updater', '-n', 'ecr-updater'])).trim();
+    const kubeconfig = join(mkdtempSync(join(tmpdir(), 'watcher-restart-kc-')), 'kubeconfig');
+    writeKubeconfig(kubeconfig, {
+      server: controlPlane.info.server,
+      caFile: controlPlane.info.caFile,
+      user: { token },
+    });
+    const script = writeScriptFiles(objects, mkdtempSync(join(tmpdir(), 'watcher-restart-script-')));
+    const env = scriptEnv({
+      AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+      AWS_ACCOUNT_ID: '123456789012',
+      AWS_REGION: 'eu-west-1',
+      AWS_ENDPOINT_URL: moto.endpoint,
+      ECR_HEARTBEAT_FILE: join(mkdtempSync(join(tmpdir(), 'watcher-restart-hb-')), 'heartbeat'),
+      KUBECONFIG: kubeconfig,
+    });
+    const started = spawn(requireContext().tools.busybox, ['ash', script, 'watch'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    watcher = started;
+    started.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    started.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    const until = async (what: () => Promise<boolean> | boolean, timeoutMs: number, label: string) => {
+      const deadline = Date.now() + timeoutMs;
+      while (!(await what())) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${label}:\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    };
+    await until(() => output.includes('event=watch listed='), 30_000, 'the first list');
+
+    await controlPlane.restartApiServer(3_000);
+    await kubectl(['create', 'namespace', 'after-restart']);
+    const since = performance.now();
+    await until(
+      async () =>
+        (await kubectl(['get', 'secret', SECRET, '-n', 'after-restart', '--ignore-not-found', '-o', 'name'])) !== '',
+      60_000,
+      'the Secret in after-restart',
+    );
+    console.log(`[namespace-watcher] covered ${((performance.now() - since) / 1000).toFixed(1)} s after the restart`);
+    // The lost stream was reported, and the process never stopped.
+    expect(output).toMatch(/level=warn event=watch reason=/);
+    expect(started.exitCode).toBeNull();
   });
 });

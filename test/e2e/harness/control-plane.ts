@@ -20,6 +20,8 @@ export interface ControlPlaneBinaries {
 export interface ControlPlane {
   readonly info: ClusterInfo;
   readonly pids: { readonly etcd: number; readonly kubeApiserver: number; readonly kubeControllerManager?: number };
+  /** Stops kube-apiserver and starts it again on the same port and etcd, as an upgrade would. */
+  restartApiServer(downMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -78,12 +80,25 @@ export async function startControlPlane(bin: ControlPlaneBinaries, workDir: stri
       await waitForDefaultServiceAccount(controllerManager, bin.controllers.kubectl, adminKubeconfig);
     }
     const started = { apiserver, controllerManager };
+    const startApiserver = (): Daemon =>
+      startDaemon(
+        'kube-apiserver',
+        bin.kubeApiserver,
+        apiserverArgs(pki, port, etcd.clientUrl, workDir),
+        join(workDir, 'kube-apiserver.log'),
+      );
     return {
       info: { server, adminKubeconfig, caFile: pki.caFile, workDir },
       pids: {
         etcd: etcd.daemon.pid,
         kubeApiserver: started.apiserver.pid,
         kubeControllerManager: started.controllerManager?.pid,
+      },
+      async restartApiServer(downMs = 3_000): Promise<void> {
+        await started.apiserver.stop();
+        await new Promise((resolve) => setTimeout(resolve, downMs));
+        started.apiserver = startApiserver();
+        await waitForReadyz(started.apiserver, server, pki);
       },
       async stop(): Promise<void> {
         await started.controllerManager?.stop();
