@@ -89,6 +89,11 @@ describe('resolveConfig rejects bad input with a fix-it message', () => {
       '--registry "https://210987654321.dkr.ecr.eu-west-1.amazonaws.com/app" is not an ECR registry host. Did you mean "210987654321.dkr.ecr.eu-west-1.amazonaws.com"?',
     ],
     [
+      'a China registry under the global domain',
+      { registry: ['123456789012.dkr.ecr.cn-north-1.amazonaws.com'] },
+      '--registry "123456789012.dkr.ecr.cn-north-1.amazonaws.com" is not an ECR registry host. Did you mean "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn"?',
+    ],
+    [
       'registry that is not ECR',
       { registry: ['ghcr.io'] },
       '--registry "ghcr.io" is not an ECR registry host. Use ACCOUNT.dkr.ecr.REGION.amazonaws.com, e.g. "123456789012.dkr.ecr.eu-west-1.amazonaws.com".',

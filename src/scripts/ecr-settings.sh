@@ -7,23 +7,32 @@ require_tool() {
     die "$EXIT_UNEXPECTED" "$1 is not on PATH ($PATH); this script expects the alpine/k8s image"
 }
 
+# is_region NAME: xx-word[-word...]-N, e.g. eu-west-1, us-gov-west-1 (REGION in aws.ts).
 is_region() {
-  case $1 in
-    '' | *[!a-z0-9-]* | -* | *-) return 1 ;;
-    *-*) return 0 ;;
-    *) return 1 ;;
+  case ${1##*-} in
+    '' | *[!0-9]*) return 1 ;;
   esac
+  case ${1%-*} in
+    [a-z][a-z]-*[!a-z-]* | *-- | *-) return 1 ;;
+    [a-z][a-z]-?*) return 0 ;;
+  esac
+  return 1
 }
 
-# registry_region HOST: prints the region of an ECR registry host, fails for anything else.
+# registry_region HOST: prints the region of an ECR registry host (ACCOUNT.dkr.ecr[-fips].REGION.
+# amazonaws.com, .amazonaws.com.cn in China), fails for anything else. The generator applies the
+# same rule (ECR_REGISTRY_HOST in src/validation/aws.ts).
 registry_region() {
   rr_account=${1%%.*}
   case $rr_account in
     [0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]) ;;
     *) return 1 ;;
   esac
-  rr_rest=${1#"$rr_account".dkr.ecr.}
-  [ "$rr_rest" != "$1" ] || return 1
+  case $1 in
+    "$rr_account".dkr.ecr-fips.*) rr_rest=${1#"$rr_account".dkr.ecr-fips.} ;;
+    "$rr_account".dkr.ecr.*) rr_rest=${1#"$rr_account".dkr.ecr.} ;;
+    *) return 1 ;;
+  esac
   rr_region=${rr_rest%%.*}
   is_region "$rr_region" || return 1
   # China regions live under their own domain; a mismatch would never authenticate.

@@ -1,19 +1,27 @@
 /** AWS region names: us-east-1, eu-central-2, us-gov-west-1, cn-north-1, ap-southeast-4, ... */
 export const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 
-/** A private ECR registry host; China regions end in .amazonaws.com.cn. */
-export const ECR_REGISTRY_HOST = /^\d{12}\.dkr\.ecr\.[a-z]{2}(-[a-z]+)+-\d+\.amazonaws\.com(\.cn)?$/;
+/**
+ * A private ECR registry host: ACCOUNT.dkr.ecr[-fips].REGION.amazonaws.com, and in the China
+ * regions (and only there) .amazonaws.com.cn. The refresh script applies the same rule
+ * (registry_region in ecr-settings.sh); one table (test/fixtures/registry-hosts.json) is run
+ * through both, so a host synth accepts is never refused at run time.
+ */
+export const ECR_REGISTRY_HOST =
+  /^\d{12}\.dkr\.ecr(?:-fips)?\.(?:cn-[a-z]+-\d+\.amazonaws\.com\.cn|(?!cn-)[a-z]{2}(?:-[a-z]+)+-\d+\.amazonaws\.com)$/;
 
 /**
  * Turns what people paste (an image reference, a proxyEndpoint URL) into the bare registry host
  * the check above wants, so the error can say "did you mean ...".
  */
 export function registryHostFrom(value: string): string {
-  return value
+  const host = value
     .trim()
     .replace(/^https?:\/\//, '')
     .replace(/\/.*$/, '')
     .toLowerCase();
+  // China regions have their own domain: a .amazonaws.com host there never authenticates.
+  return /\.cn-[a-z]+-\d+\.amazonaws\.com$/.test(host) ? `${host}.cn` : host;
 }
 
 /**

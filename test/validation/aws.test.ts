@@ -1,12 +1,29 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { IAM_ROLE_ARN, splitRegistry } from '../../src/validation/aws.js';
+import { ECR_REGISTRY_HOST, IAM_ROLE_ARN, splitRegistry } from '../../src/validation/aws.js';
 
 /** The table the refresh script's is_role_arn is run through too (test/e2e/web-identity.test.ts). */
 const ROLE_ARNS = JSON.parse(readFileSync(new URL('../fixtures/role-arns.json', import.meta.url), 'utf8')) as {
   valid: string[];
   invalid: string[];
 };
+
+/** Run through the refresh script's registry_region too (test/e2e/web-identity.test.ts). */
+const REGISTRY_HOSTS = JSON.parse(
+  readFileSync(new URL('../fixtures/registry-hosts.json', import.meta.url), 'utf8'),
+) as {
+  valid: string[];
+  invalid: string[];
+};
+
+describe('ECR_REGISTRY_HOST', () => {
+  test.each(REGISTRY_HOSTS.valid)('accepts %s', (host) => {
+    expect(ECR_REGISTRY_HOST.test(host)).toBe(true);
+  });
+  test.each(REGISTRY_HOSTS.invalid)('rejects "%s"', (host) => {
+    expect(ECR_REGISTRY_HOST.test(host)).toBe(false);
+  });
+});
 
 describe('IAM_ROLE_ARN', () => {
   test.each(ROLE_ARNS.valid)('accepts %s', (arn) => {
