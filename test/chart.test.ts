@@ -322,6 +322,21 @@ describe('--auth web-identity', () => {
   });
 });
 
+describe('Job failure policy', () => {
+  test('permanent exit codes (2 configuration, 5 conflicts/failures) fail the Job at once; others keep retrying', () => {
+    const objects = appliedObjects({});
+    for (const kind of ['CronJob', 'Job']) {
+      const object = find(objects, kind) as unknown as {
+        spec: { podFailurePolicy?: unknown; jobTemplate?: { spec: { podFailurePolicy: unknown } } };
+      };
+      const policy = kind === 'CronJob' ? object.spec.jobTemplate?.spec.podFailurePolicy : object.spec.podFailurePolicy;
+      expect(policy).toEqual({
+        rules: [{ action: 'FailJob', onExitCodes: { containerName: 'refresh', operator: 'In', values: [2, 5] } }],
+      });
+    }
+  });
+});
+
 describe('--watch-namespaces', () => {
   test('off by default: no Deployment, list-only RBAC', () => {
     const objects = appliedObjects({});

@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { type JobSpec, KubeCronJob } from '../../imports/k8s.js';
+import { type JobSpec, KubeCronJob, type PodFailurePolicyRule } from '../../imports/k8s.js';
 import { PART_OF } from './labels.js';
 import { type RefreshPodProps, refreshPodTemplate } from './refresh-pod-template.js';
 
@@ -16,6 +16,19 @@ export function refreshJobSpec(props: RefreshPodProps): JobSpec {
     // Two retries (10 s, 20 s backoff) ride out an API server restart or a throttled AWS call;
     // a failure that survives them is real and should show as a failed Job.
     backoffLimit: 2,
+    // Exit 2 (configuration) and 5 (conflicts or failed namespaces) come back the same on a
+    // retry: fail the Job at once instead of three identical runs. Transient ones (1, 3, 4)
+    // keep the retries.
+    podFailurePolicy: {
+      rules: [
+        // The 1.28 types mark onPodConditions required; the API made it optional (1.29+), and an
+        // empty list would read as a change on every client-side apply.
+        {
+          action: 'FailJob',
+          onExitCodes: { containerName: 'refresh', operator: 'In', values: [2, 5] },
+        } as PodFailurePolicyRule,
+      ],
+    },
     // A hung kubectl or AWS call must not hold the Forbid slot until the next schedule.
     activeDeadlineSeconds: 900,
     template: refreshPodTemplate(props),

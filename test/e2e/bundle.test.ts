@@ -266,6 +266,49 @@ describe.skipIf(!e2eAvailable.ok)('the real Job controller runs the bundle', () 
     expect(await failedCreates('bundle-manual-run')).toBe('');
   });
 
+  test('a run that exits 2 (configuration) fails its Job at once: no retry pods', async () => {
+    const job = 'bundle-permanent-failure';
+    await kubectl(['create', 'job', job, '--from=cronjob/ecr-credential-refresh', '-n', NAMESPACE]);
+    const pod = await podOfJob(job);
+    // The kubelet's report of the container's exit, written as it would write it.
+    const status = {
+      status: {
+        phase: 'Failed',
+        containerStatuses: [
+          {
+            name: 'refresh',
+            ready: false,
+            restartCount: 0,
+            image: 'alpine/k8s:1.30.7',
+            imageID: '',
+            state: { terminated: { exitCode: 2, reason: 'Error' } },
+          },
+        ],
+      },
+    };
+    await kubectl([
+      ...['patch', 'pod', pod.name, '-n', NAMESPACE, '--subresource=status', '--type=merge'],
+      ...['-p', JSON.stringify(status)],
+    ]);
+    await kubectl(['wait', '--for=condition=Failed', `job/${job}`, '-n', NAMESPACE, '--timeout=60s']);
+    const reason = await kubectl([
+      ...['get', 'job', job, '-n', NAMESPACE],
+      ...['-o', 'jsonpath={.status.conditions[?(@.type=="Failed")].reason}'],
+    ]);
+    expect(reason.stdout).toBe('PodFailurePolicy');
+    const pods = await kubectl([
+      'get',
+      'pods',
+      '-n',
+      NAMESPACE,
+      '-l',
+      `batch.kubernetes.io/job-name=${job}`,
+      '-o',
+      'name',
+    ]);
+    expect(pods.stdout.trim().split('\n')).toHaveLength(1);
+  });
+
   test('a finished first-run Job is removed by the TTL controller', async () => {
     const job = initialJob();
     const pod = await podOfJob(job);
