@@ -1,6 +1,6 @@
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import type { EcrCredentialsConfig } from './config.js';
+import { type EcrCredentialsConfig, noProxyList, proxyPort } from './config.js';
 import { AwsCredentialsSecretTemplate } from './constructs/aws-credentials-secret-template.js';
 import { EgressNetworkPolicy } from './constructs/egress-network-policy.js';
 import { InitialRefreshJob } from './constructs/initial-refresh-job.js';
@@ -49,6 +49,8 @@ export class EcrCredentialsChart extends Chart {
         podLabels: config.watchNamespaces ? PART_OF : REFRESH_POD_LABELS,
         apiServerCidrs: config.apiServerCidr,
         apiServerPort: config.apiServerPort,
+        egressCidrs: config.egressCidr,
+        proxyPort: config.httpsProxy === '' ? undefined : proxyPort(config.httpsProxy),
       });
     }
     const scriptConfigMap = new RefreshScriptConfigMap(this, 'RefreshScript', { namespace, scripts });
@@ -67,6 +69,8 @@ export class EcrCredentialsChart extends Chart {
       namespaceSelector: config.namespaceSelector,
       adoptExistingSecrets: config.adoptExistingSecrets,
       patchServiceAccounts: config.patchServiceAccounts,
+      ...(config.httpsProxy === '' ? {} : { proxy: { url: config.httpsProxy, noProxy: noProxyList(config) } }),
+      awsEndpoints: { ecr: config.awsEndpointUrlEcr, sts: config.awsEndpointUrlSts, fips: config.fips },
       resources: config,
     };
     new RefreshCronJob(this, 'CronJob', { ...pod, namespace, schedule: config.schedule });

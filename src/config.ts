@@ -33,6 +33,12 @@ export const DEFAULTS: EcrCredentialsConfig = {
   registry: [],
   apiServerCidr: [],
   apiServerPort: 6443,
+  httpsProxy: '',
+  noProxy: [],
+  egressCidr: [],
+  awsEndpointUrlEcr: '',
+  awsEndpointUrlSts: '',
+  fips: false,
   networkPolicy: true,
   initialJob: true,
   adoptExistingSecrets: false,
@@ -90,6 +96,8 @@ export function resolveConfig(flags: RawOptions, file?: ConfigFileOptions): EcrC
     registry: listOf(merged.registry),
     apiServerCidr: listOf(merged.apiServerCidr),
     patchServiceAccounts: listOf(merged.patchServiceAccounts),
+    noProxy: listOf(merged.noProxy),
+    egressCidr: listOf(merged.egressCidr),
     namespaceSelector: merged.namespaceSelector.trim(),
   };
 
@@ -276,15 +284,57 @@ function checkNamespaceTargeting(config: EcrCredentialsConfig, source: Source): 
   return problems;
 }
 
+/** The proxy's port (an explicit one: a proxy URL without it is ambiguous across clients). */
+export function proxyPort(url: string): number | undefined {
+  const match = /^https?:\/\/[A-Za-z0-9.-]+:(\d{1,5})\/?$/.exec(url);
+  return match?.[1] === undefined ? undefined : Number(match[1]);
+}
+
+/** NO_PROXY as rendered: --no-proxy, or the in-cluster names plus the API server CIDRs. */
+export function noProxyList(config: EcrCredentialsConfig): string[] {
+  if (config.noProxy.length > 0) return [...config.noProxy];
+  return ['.svc', '.cluster.local', 'localhost', '127.0.0.1', '169.254.169.254', ...config.apiServerCidr];
+}
+
 function checkNetwork(config: EcrCredentialsConfig, source: Source): string[] {
   const problems: string[] = [];
-  for (const cidr of config.apiServerCidr) {
-    const check = checkCidr(cidr);
-    if (!check.ok) {
-      const fix = check.suggestion
-        ? `Did you mean "${check.suggestion}"?`
-        : 'Use e.g. "10.0.0.10/32" or "192.168.0.0/24".';
-      problems.push(`${source('apiServerCidr')} "${cidr}" is not a valid CIDR: ${check.problem}. ${fix}`);
+  for (const name of ['apiServerCidr', 'egressCidr'] as const) {
+    for (const cidr of config[name]) {
+      const check = checkCidr(cidr);
+      if (!check.ok) {
+        const fix = check.suggestion
+          ? `Did you mean "${check.suggestion}"?`
+          : 'Use e.g. "10.0.0.10/32" or "192.168.0.0/24".';
+        problems.push(`${source(name)} "${cidr}" is not a valid CIDR: ${check.problem}. ${fix}`);
+      }
+    }
+  }
+  if (config.httpsProxy !== '') {
+    const port = proxyPort(config.httpsProxy);
+    if (/^https?:\/\/[^/]*@/.test(config.httpsProxy)) {
+      problems.push(
+        `${source('httpsProxy')} "${config.httpsProxy.replace(/\/\/[^/]*@/, '//***@')}" holds credentials, which would ` +
+          `be written into the manifests in plain text. Use a proxy that admits the pod by address, e.g. "http://proxy.internal:3128".`,
+      );
+    } else if (port === undefined || port < 1 || port > 65535) {
+      problems.push(
+        `${source('httpsProxy')} "${config.httpsProxy}" is not a proxy URL with a port. Use http://HOST:PORT, e.g. "http://proxy.internal:3128".`,
+      );
+    }
+  }
+  for (const entry of config.noProxy) {
+    if (!/^[A-Za-z0-9.*:/_-]+$/.test(entry)) {
+      problems.push(
+        `${source('noProxy')} "${entry}" is not a host, domain or CIDR: use e.g. ".svc", "10.0.0.0/8" or "api.internal".`,
+      );
+    }
+  }
+  for (const name of ['awsEndpointUrlEcr', 'awsEndpointUrlSts'] as const) {
+    const url = config[name];
+    if (url !== '' && !/^https:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/.test(url)) {
+      problems.push(
+        `${source(name)} "${url}" is not an https endpoint URL. Use e.g. "https://vpce-0123-abcd.api.ecr.eu-west-1.vpce.amazonaws.com".`,
+      );
     }
   }
   const port = config.apiServerPort;

@@ -23,6 +23,12 @@ export interface RawOptions {
   readonly registry?: readonly string[];
   readonly apiServerCidr?: readonly string[];
   readonly apiServerPort?: number;
+  readonly httpsProxy?: string;
+  readonly noProxy?: readonly string[];
+  readonly egressCidr?: readonly string[];
+  readonly awsEndpointUrlEcr?: string;
+  readonly awsEndpointUrlSts?: string;
+  readonly fips?: boolean;
   readonly networkPolicy?: boolean;
   readonly initialJob?: boolean;
   readonly adoptExistingSecrets?: boolean;
@@ -153,6 +159,44 @@ export const OPTIONS: { readonly [K in OptionName]-?: OptionSpec } = {
     type: 'number',
     describe: 'Port of the API server endpoints (behind the kubernetes Service) allowed by the NetworkPolicy',
     defaultText: '6443',
+  },
+  httpsProxy: {
+    flag: 'https-proxy',
+    type: 'string',
+    describe:
+      'Proxy for the AWS calls, http://HOST:PORT; set as HTTPS_PROXY/HTTP_PROXY (both cases) for the aws CLI, kubectl and curl',
+    defaultText: '- none',
+  },
+  noProxy: {
+    flag: 'no-proxy',
+    type: 'list',
+    describe:
+      'Hosts, domains and CIDRs that bypass --https-proxy (NO_PROXY); the API server address the pod is given is always added at run time',
+    defaultText: '.svc,.cluster.local,localhost,127.0.0.1,169.254.169.254 and --api-server-cidr',
+  },
+  egressCidr: {
+    flag: 'egress-cidr',
+    type: 'list',
+    describe: 'CIDR(s) the NetworkPolicy allows on 443 (and the proxy port), e.g. the proxy or VPC endpoints',
+    defaultText: '- any address',
+  },
+  awsEndpointUrlEcr: {
+    flag: 'aws-endpoint-url-ecr',
+    type: 'string',
+    describe: 'ECR API endpoint, e.g. a VPC interface endpoint (AWS_ENDPOINT_URL_ECR)',
+    defaultText: '- the public regional endpoint',
+  },
+  awsEndpointUrlSts: {
+    flag: 'aws-endpoint-url-sts',
+    type: 'string',
+    describe: 'STS endpoint, e.g. a VPC interface endpoint (AWS_ENDPOINT_URL_STS)',
+    defaultText: '- the public regional endpoint',
+  },
+  fips: {
+    flag: 'fips',
+    type: 'boolean',
+    describe: "Use FIPS endpoints (AWS_USE_FIPS_ENDPOINT) and the own registry's dkr.ecr-fips host",
+    defaultText: 'false',
   },
   networkPolicy: {
     flag: 'network-policy',

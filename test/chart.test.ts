@@ -322,6 +322,69 @@ describe('--auth web-identity', () => {
   });
 });
 
+describe('proxies, endpoints and FIPS', () => {
+  const containerEnv = (objects: KubeObject[]) =>
+    Object.fromEntries(
+      (
+        find(objects, 'CronJob') as unknown as {
+          spec: {
+            jobTemplate: {
+              spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } };
+            };
+          };
+        }
+      ).spec.jobTemplate.spec.template.spec.containers[0]!.env.map((e) => [e.name, e.value]),
+    );
+
+  test('--https-proxy sets both spellings; NO_PROXY defaults to the in-cluster names plus --api-server-cidr', () => {
+    const env = containerEnv(
+      appliedObjects({ httpsProxy: 'http://proxy.internal:3128', apiServerCidr: ['10.0.0.10/32'] }),
+    );
+    for (const name of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']) {
+      expect(env[name]).toBe('http://proxy.internal:3128');
+    }
+    expect(env.NO_PROXY).toBe('.svc,.cluster.local,localhost,127.0.0.1,169.254.169.254,10.0.0.10/32');
+    expect(env.no_proxy).toBe(env.NO_PROXY);
+  });
+
+  test('no proxy variables at all without --https-proxy', () => {
+    expect(Object.keys(containerEnv(appliedObjects({}))).filter((name) => /proxy/i.test(name))).toEqual([]);
+  });
+
+  test('endpoint URLs and FIPS reach the aws CLI', () => {
+    const env = containerEnv(
+      appliedObjects({
+        awsEndpointUrlEcr: 'https://vpce-1.api.ecr.eu-west-1.vpce.amazonaws.com',
+        awsEndpointUrlSts: 'https://vpce-2.sts.eu-west-1.vpce.amazonaws.com',
+        fips: true,
+      }),
+    );
+    expect(env).toMatchObject({
+      AWS_ENDPOINT_URL_ECR: 'https://vpce-1.api.ecr.eu-west-1.vpce.amazonaws.com',
+      AWS_ENDPOINT_URL_STS: 'https://vpce-2.sts.eu-west-1.vpce.amazonaws.com',
+      AWS_USE_FIPS_ENDPOINT: 'true',
+    });
+  });
+
+  test('--egress-cidr narrows 443 (API server CIDRs kept) and opens the proxy port to it', () => {
+    const policy = find(
+      appliedObjects({
+        httpsProxy: 'http://proxy.internal:3128',
+        egressCidr: ['10.1.2.3/32'],
+        apiServerCidr: ['10.0.0.10/32'],
+      }),
+      'NetworkPolicy',
+    ) as unknown as { spec: { egress: { to?: unknown[]; ports: { port: number }[] }[] } };
+    expect(policy.spec.egress.find((rule) => rule.ports[0]?.port === 443)?.to).toEqual([
+      { ipBlock: { cidr: '10.1.2.3/32' } },
+      { ipBlock: { cidr: '10.0.0.10/32' } },
+    ]);
+    expect(policy.spec.egress.find((rule) => rule.ports[0]?.port === 3128)?.to).toEqual([
+      { ipBlock: { cidr: '10.1.2.3/32' } },
+    ]);
+  });
+});
+
 describe('Job failure policy', () => {
   test('permanent exit codes (2 configuration, 5 conflicts/failures) fail the Job at once; others keep retrying', () => {
     const objects = appliedObjects({});

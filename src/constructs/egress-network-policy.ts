@@ -11,6 +11,10 @@ export interface EgressNetworkPolicyProps {
   readonly apiServerCidrs?: readonly string[];
   /** Port of the API server endpoints. @default 6443 */
   readonly apiServerPort?: number;
+  /** CIDRs allowed on 443 (and the proxy port): the proxy, VPC endpoints. @default - any address */
+  readonly egressCidrs?: readonly string[];
+  /** Port of the HTTP(S) proxy, allowed to the egress CIDRs. @default - no proxy */
+  readonly proxyPort?: number;
 }
 
 const ANYWHERE: NetworkPolicyPeer[] = [{ ipBlock: { cidr: '0.0.0.0/0' } }, { ipBlock: { cidr: '::/0' } }];
@@ -24,6 +28,19 @@ export class EgressNetworkPolicy extends Construct {
     super(scope, id);
     const apiServerCidrs = props.apiServerCidrs ?? [];
     const apiServerPeers = apiServerCidrs.length > 0 ? apiServerCidrs.map((cidr) => ({ ipBlock: { cidr } })) : ANYWHERE;
+    const egressCidrs = props.egressCidrs ?? [];
+    // Narrowed, 443 still reaches the API server's addresses (the Service VIP case below).
+    const httpsPeers =
+      egressCidrs.length > 0 ? [...egressCidrs, ...apiServerCidrs].map((cidr) => ({ ipBlock: { cidr } })) : ANYWHERE;
+    const proxyRule =
+      props.proxyPort === undefined || props.proxyPort === 443
+        ? []
+        : [
+            {
+              to: egressCidrs.length > 0 ? egressCidrs.map((cidr) => ({ ipBlock: { cidr } })) : ANYWHERE,
+              ports: [{ protocol: 'TCP', port: IntOrString.fromNumber(props.proxyPort) }],
+            },
+          ];
     new KubeNetworkPolicy(this, 'Resource', {
       metadata: { name: 'ecr-credential-refresh', namespace: props.namespace, labels: { ...PART_OF } },
       spec: {
@@ -42,7 +59,9 @@ export class EgressNetworkPolicy extends Construct {
           },
           // AWS APIs (STS, ECR) have no fixed addresses; 443 also reaches the `kubernetes`
           // Service VIP on CNIs that evaluate policy before DNAT.
-          { to: ANYWHERE, ports: [{ protocol: 'TCP', port: IntOrString.fromNumber(443) }] },
+          { to: httpsPeers, ports: [{ protocol: 'TCP', port: IntOrString.fromNumber(443) }] },
+          // The proxy, when it listens elsewhere than 443.
+          ...proxyRule,
           // Most CNIs evaluate policy after DNAT, so the API server is reached on its endpoint
           // address and port, not the Service's.
           {

@@ -45,6 +45,10 @@ export interface RefreshPodProps {
   readonly adoptExistingSecrets?: boolean;
   /** ServiceAccounts that get the pull secret appended to imagePullSecrets. @default - none */
   readonly patchServiceAccounts?: readonly string[];
+  /** Proxy for the AWS calls and what bypasses it. @default - no proxy */
+  readonly proxy?: { readonly url: string; readonly noProxy: readonly string[] };
+  /** AWS endpoint overrides and FIPS. @default - public regional endpoints */
+  readonly awsEndpoints?: { readonly ecr?: string; readonly sts?: string; readonly fips?: boolean };
   /** CPU and memory requests and limits, as quantities. @default - required */
   readonly resources: {
     readonly cpuRequest: string;
@@ -134,6 +138,16 @@ export function refreshPodTemplate(props: RefreshPodProps): PodTemplateSpec {
     setting('ECR_EXCLUDE_NAMESPACES', (props.excludeNamespaces ?? []).join(' ')),
     setting('ECR_NAMESPACE_SELECTOR', props.namespaceSelector ?? ''),
     setting('ECR_ADOPT_EXISTING', String(props.adoptExistingSecrets ?? false)),
+    // Both spellings: the aws CLI (Python) and curl read either, Go's kubectl the upper case,
+    // busybox wget the lower case.
+    ...(props.proxy
+      ? ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']
+          .map((name) => ({ name, value: props.proxy?.url }))
+          .concat(['NO_PROXY', 'no_proxy'].map((name) => ({ name, value: props.proxy?.noProxy.join(',') })))
+      : []),
+    ...(props.awsEndpoints?.ecr ? [{ name: 'AWS_ENDPOINT_URL_ECR', value: props.awsEndpoints.ecr }] : []),
+    ...(props.awsEndpoints?.sts ? [{ name: 'AWS_ENDPOINT_URL_STS', value: props.awsEndpoints.sts }] : []),
+    ...(props.awsEndpoints?.fips === true ? [{ name: 'AWS_USE_FIPS_ENDPOINT', value: 'true' }] : []),
     ...((props.patchServiceAccounts ?? []).length > 0
       ? [{ name: 'ECR_PATCH_SERVICE_ACCOUNTS', value: (props.patchServiceAccounts ?? []).join(' ') }]
       : []),

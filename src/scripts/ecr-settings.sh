@@ -121,6 +121,14 @@ read_settings() {
       die "$EXIT_CONFIG" "ECR_REGISTRIES entry \"$rs_entry\": \"${rs_entry#*=}\" is not an IAM role ARN; use HOST=arn:aws:iam::ACCOUNT:role/NAME"
   done
 
+  # In a pod, kubectl reaches the API server at KUBERNETES_SERVICE_HOST; it must never go
+  # through the proxy, whatever --no-proxy says.
+  if [ -n "${KUBERNETES_SERVICE_HOST:-}" ] && [ -n "${HTTPS_PROXY:-}${https_proxy:-}" ]; then
+    NO_PROXY=${NO_PROXY:+$NO_PROXY,}$KUBERNETES_SERVICE_HOST
+    no_proxy=$NO_PROXY
+    export NO_PROXY no_proxy
+  fi
+
   # The CronJob sets these; a hand-run gets the same throttling/5xx retries.
   AWS_RETRY_MODE=${AWS_RETRY_MODE:-standard}
   AWS_MAX_ATTEMPTS=${AWS_MAX_ATTEMPTS:-5}

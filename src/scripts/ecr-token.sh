@@ -15,8 +15,9 @@ resolve_account() {
     esac
   fi
 
-  case $aws_region in
+  case $aws_region:${AWS_USE_FIPS_ENDPOINT:-false} in
     cn-*) own_registry=$account_id.dkr.ecr.$aws_region.amazonaws.com.cn ;;
+    *:true) own_registry=$account_id.dkr.ecr-fips.$aws_region.amazonaws.com ;;
     *) own_registry=$account_id.dkr.ecr.$aws_region.amazonaws.com ;;
   esac
 }

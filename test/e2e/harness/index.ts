@@ -11,3 +11,4 @@ export { DIST_DIR, SCRIPT_KEY, synthBundle, loadBundle, bundleObject, writeScrip
 export type { AuditedRun, AuditOptions } from './argv-audit.js';
 export { runWithArgvAudit } from './argv-audit.js';
 export { SERVICE_ACCOUNT_ISSUER } from './control-plane.js';
+export { startProxy, type Proxy } from './proxy.js';
