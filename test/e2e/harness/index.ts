@@ -12,3 +12,4 @@ export type { AuditedRun, AuditOptions } from './argv-audit.js';
 export { runWithArgvAudit } from './argv-audit.js';
 export { SERVICE_ACCOUNT_ISSUER } from './control-plane.js';
 export { startProxy, type Proxy } from './proxy.js';
+export { installCrds, promtoolPath } from './crds.js';
