@@ -25,6 +25,10 @@ function cronJobPod(objects: KubeObject[]): PodSpec {
   return cronJob.spec.jobTemplate.spec.template.spec;
 }
 
+function fromSecret(variable: { valueFrom?: unknown }): boolean {
+  return (variable.valueFrom as { secretKeyRef?: unknown } | undefined)?.secretKeyRef !== undefined;
+}
+
 function envOf(pod: PodSpec): Record<string, string | undefined> {
   return Object.fromEntries(pod.containers[0]!.env.map((variable) => [variable.name, variable.value]));
 }
@@ -44,6 +48,8 @@ describe('default bundle', () => {
       'ServiceAccount/ecr-updater/ecr-credential-updater',
       'ClusterRole//ecr-credential-updater',
       'ClusterRoleBinding//ecr-credential-updater',
+      'Role/ecr-updater/ecr-credential-updater-events',
+      'RoleBinding/ecr-updater/ecr-credential-updater-events',
       'NetworkPolicy/ecr-updater/ecr-credential-refresh',
       'ConfigMap/ecr-updater/ecr-credential-refresh-script',
       'CronJob/ecr-updater/ecr-credential-refresh',
@@ -74,6 +80,33 @@ describe('default bundle', () => {
       roleRef: { kind: 'ClusterRole', name: 'ecr-credential-updater' },
       subjects: [{ kind: 'ServiceAccount', name: 'ecr-credential-updater', namespace: 'ecr-updater' }],
     });
+  });
+
+  test('Events: a Role to create them in the updater namespace only, bound to the updater', () => {
+    expect(find(objects, 'Role')).toMatchObject({
+      metadata: { namespace: 'ecr-updater' },
+      rules: [{ apiGroups: [''], resources: ['events'], verbs: ['create'] }],
+    });
+    expect(find(objects, 'RoleBinding')).toMatchObject({
+      metadata: { namespace: 'ecr-updater' },
+      roleRef: { kind: 'Role', name: 'ecr-credential-updater-events' },
+      subjects: [{ kind: 'ServiceAccount', name: 'ecr-credential-updater', namespace: 'ecr-updater' }],
+    });
+  });
+
+  test('the pod knows its Job (name, uid) and namespace through the downward API, for the Event', () => {
+    const env = cronJobPod(objects).containers[0]!.env.filter((variable) => variable.valueFrom !== undefined);
+    expect(env.filter((variable) => variable.name.startsWith('ECR_'))).toEqual([
+      { name: 'ECR_POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+      {
+        name: 'ECR_JOB_NAME',
+        valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } },
+      },
+      {
+        name: 'ECR_JOB_UID',
+        valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/controller-uid']" } },
+      },
+    ]);
   });
 
   test('ServiceAccount does not automount its token; only the refresh pod opts in', () => {
@@ -178,7 +211,7 @@ describe('flags reach the objects', () => {
     expect(find(objects, 'Namespace').metadata.name).toBe('pull');
     expect(
       objects.filter((object) => object.metadata.namespace !== undefined).map((o) => o.metadata.namespace),
-    ).toEqual(Array(5).fill('pull'));
+    ).toEqual(Array(7).fill('pull'));
     expect(find(objects, 'ServiceAccount').metadata.name).toBe('refresher');
     expect(find(objects, 'ClusterRole').metadata.name).toBe('refresher');
     expect(find(objects, 'ClusterRoleBinding').subjects).toEqual([
@@ -280,7 +313,7 @@ describe('--auth web-identity', () => {
   test('the pod gets a projected token for the audience and the role, and no key', () => {
     const spec = pod(appliedObjects(options));
     const container = spec.containers[0]!;
-    expect(container.env.filter((variable) => variable.valueFrom !== undefined)).toEqual([]);
+    expect(container.env.filter(fromSecret)).toEqual([]);
     expect(container.env.filter((variable) => variable.name.startsWith('AWS_'))).toEqual([
       { name: 'AWS_ROLE_ARN', value: options.roleArn },
       { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: '/var/run/secrets/ecr-k8s-credentials/aws/token' },
@@ -312,7 +345,7 @@ describe('--auth web-identity', () => {
 
   test('keys mode keeps the key Secret references and the template', () => {
     const env = pod(appliedObjects({})).containers[0]!.env;
-    expect(env.filter((variable) => variable.valueFrom !== undefined).map((variable) => variable.name)).toEqual([
+    expect(env.filter(fromSecret).map((variable) => variable.name)).toEqual([
       'AWS_ACCESS_KEY_ID',
       'AWS_SECRET_ACCESS_KEY',
       'AWS_REGION',

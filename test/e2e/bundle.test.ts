@@ -97,6 +97,8 @@ describe.skipIf(!e2eAvailable.ok)('kubectl apply of dist/', () => {
         'Job',
         'Namespace',
         'NetworkPolicy',
+        'Role',
+        'RoleBinding',
         'ServiceAccount',
       ].sort(),
     );
