@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { type EcrCredentialsConfig, noProxyList, proxyPort } from './config.js';
 import { AwsCredentialsSecretTemplate } from './constructs/aws-credentials-secret-template.js';
 import { EgressNetworkPolicy } from './constructs/egress-network-policy.js';
-import { InitialRefreshJob } from './constructs/initial-refresh-job.js';
+import { type GitOpsTool, InitialRefreshJob } from './constructs/initial-refresh-job.js';
 import { PART_OF, REFRESH_POD_LABELS } from './constructs/labels.js';
 import { NamespaceWatcherDeployment } from './constructs/namespace-watcher-deployment.js';
 import { RefreshCronJob } from './constructs/refresh-cron-job.js';
@@ -78,7 +78,9 @@ export class EcrCredentialsChart extends Chart {
       new NamespaceWatcherDeployment(this, 'NamespaceWatcher', { ...pod, namespace });
     }
     if (config.initialJob) {
-      new InitialRefreshJob(this, 'InitialJob', { ...pod, namespace, scripts });
+      // Validated by resolveConfig.
+      const gitops = config.gitops as GitOpsTool;
+      new InitialRefreshJob(this, 'InitialJob', { ...pod, namespace, scripts, gitops });
     }
   }
 }

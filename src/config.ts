@@ -11,6 +11,7 @@ import {
   suggestDnsLabel,
 } from './validation/kubernetes.js';
 import { checkCidr } from './validation/network.js';
+import { isGitOpsTool } from './constructs/initial-refresh-job.js';
 
 /** The validated settings everything is built from. Lists are deduplicated, in input order. */
 export type EcrCredentialsConfig = { readonly [K in OptionName]-?: NonNullable<RawOptions[K]> };
@@ -48,6 +49,7 @@ export const DEFAULTS: EcrCredentialsConfig = {
   cpuLimit: '100m',
   memoryRequest: '64Mi',
   memoryLimit: '128Mi',
+  gitops: 'none',
 };
 
 /** ECR authorization tokens are valid for 12 hours from issue. */
@@ -115,6 +117,7 @@ export function resolveConfig(flags: RawOptions, file?: ConfigFileOptions): EcrC
     ...checkNamespaceTargeting(config, source),
     ...checkNetwork(config, source),
     ...checkResources(config, source),
+    ...checkGitOps(config, source),
   ];
   if (config.outDir.trim() === '') {
     problems.push(`${source('outDir')} is empty. Give a directory, e.g. --out-dir dist.`);
@@ -223,6 +226,14 @@ function checkImageAndAws(config: EcrCredentialsConfig, source: Source): string[
     problems.push(`${source('registry')} "${registry}" is not an ECR registry host. ${hint}`);
   }
   return problems;
+}
+
+function checkGitOps(config: EcrCredentialsConfig, source: Source): string[] {
+  if (isGitOpsTool(config.gitops)) return [];
+  return [
+    `${source('gitops')} "${config.gitops}" is not a GitOps tool this bundle knows. Use "argocd", "flux", or "none" ` +
+      `(kubectl apply, or any other tool).`,
+  ];
 }
 
 const AUTH_MODES: readonly string[] = ['keys', 'web-identity'];

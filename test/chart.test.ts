@@ -192,9 +192,10 @@ describe('default bundle', () => {
     expect(find(objects, 'ConfigMap').data).toEqual(TEST_SCRIPTS);
   });
 
-  test('first-run Job runs the same pod as the CronJob and cleans itself up', () => {
-    const job = find(objects, 'Job') as unknown as { spec: { ttlSecondsAfterFinished: number; template: unknown } };
-    expect(job.spec.ttlSecondsAfterFinished).toBe(86400);
+  test('first-run Job runs the same pod as the CronJob and has no TTL (a deleted Job would be re-created)', () => {
+    const job = find(objects, 'Job') as KubeObject & { spec: Record<string, unknown> & { template: unknown } };
+    expect(job.spec).not.toHaveProperty('ttlSecondsAfterFinished');
+    expect(job.metadata.annotations).toBeUndefined();
     const cronJob = find(objects, 'CronJob') as unknown as { spec: { jobTemplate: { spec: { template: unknown } } } };
     expect(job.spec.template).toEqual(cronJob.spec.jobTemplate.spec.template);
   });
@@ -518,5 +519,40 @@ describe('first-run Job name', () => {
 
   test('ignores the schedule, which does not shape a single run', () => {
     expect(jobName({ schedule: '0 */4 * * *' })).toBe(jobName({}));
+  });
+});
+
+describe('--gitops', () => {
+  const annotationsOf = (gitops: string) => find(appliedObjects({ gitops }), 'Job').metadata.annotations;
+
+  test.each<[string, Record<string, string> | undefined]>([
+    ['none', undefined],
+    [
+      'argocd',
+      {
+        'argocd.argoproj.io/hook': 'PostSync',
+        'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation,HookSucceeded',
+      },
+    ],
+    ['flux', { 'kustomize.toolkit.fluxcd.io/force': 'Enabled' }],
+  ])('%s: the first-run Job carries exactly the annotations of that tool', (gitops, annotations) => {
+    expect(annotationsOf(gitops)).toEqual(annotations);
+  });
+
+  test.each(['none', 'argocd', 'flux'])(
+    '%s: no object but the first-run Job changes, and it keeps no TTL',
+    (gitops) => {
+      const other = appliedObjects({ gitops });
+      const job = find(other, 'Job') as unknown as { spec: Record<string, unknown> };
+      expect(job.spec).not.toHaveProperty('ttlSecondsAfterFinished');
+      const withoutJob = (objects: KubeObject[]) => objects.filter((object) => object.kind !== 'Job');
+      expect(withoutJob(other)).toEqual(withoutJob(appliedObjects()));
+    },
+  );
+
+  test('the Job name does not depend on the tool: switching tools does not rerun the refresh', () => {
+    expect(find(appliedObjects({ gitops: 'argocd' }), 'Job').metadata.name).toBe(
+      find(appliedObjects(), 'Job').metadata.name,
+    );
   });
 });
