@@ -6,6 +6,7 @@ import { EgressNetworkPolicy } from './constructs/egress-network-policy.js';
 import { type GitOpsTool, InitialRefreshJob } from './constructs/initial-refresh-job.js';
 import { PART_OF, REFRESH_POD_LABELS } from './constructs/labels.js';
 import { NamespaceWatcherDeployment } from './constructs/namespace-watcher-deployment.js';
+import { RefreshAlertRule } from './constructs/refresh-alert-rule.js';
 import { RefreshCronJob } from './constructs/refresh-cron-job.js';
 import type { RefreshPodProps } from './constructs/refresh-pod-template.js';
 import { RefreshScriptConfigMap, type RefreshScripts } from './constructs/refresh-script-config-map.js';
@@ -76,6 +77,9 @@ export class EcrCredentialsChart extends Chart {
     new RefreshCronJob(this, 'CronJob', { ...pod, namespace, schedule: config.schedule });
     if (config.watchNamespaces) {
       new NamespaceWatcherDeployment(this, 'NamespaceWatcher', { ...pod, namespace });
+    }
+    if (config.prometheusRule) {
+      new RefreshAlertRule(this, 'AlertRule', { namespace, schedule: config.schedule });
     }
     if (config.initialJob) {
       // Validated by resolveConfig.

@@ -50,6 +50,7 @@ export const DEFAULTS: EcrCredentialsConfig = {
   memoryRequest: '64Mi',
   memoryLimit: '128Mi',
   gitops: 'none',
+  prometheusRule: false,
 };
 
 /** ECR authorization tokens are valid for 12 hours from issue. */

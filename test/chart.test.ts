@@ -556,3 +556,58 @@ describe('--gitops', () => {
     );
   });
 });
+
+describe('--prometheus-rule', () => {
+  interface Rule {
+    alert: string;
+    expr: string;
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+  }
+  const rulesOf = (options: Parameters<typeof appliedObjects>[0]) =>
+    (
+      find(appliedObjects({ prometheusRule: true, ...options }), 'PrometheusRule') as unknown as {
+        spec: { groups: { rules: Rule[] }[] };
+      }
+    ).spec.groups[0]!.rules;
+
+  test('off by default', () => {
+    expect(appliedObjects().filter((object) => object.kind === 'PrometheusRule')).toEqual([]);
+    expect(render().map((file) => file.path)).not.toContain('80-prometheus-rule.yaml');
+  });
+
+  test('renders both alerts in the updater namespace, with runbook text', () => {
+    const objects = appliedObjects({ prometheusRule: true, namespace: 'pull-secrets' });
+    expect(find(objects, 'PrometheusRule')).toMatchObject({
+      apiVersion: 'monitoring.coreos.com/v1',
+      metadata: { name: 'ecr-credential-refresh', namespace: 'pull-secrets' },
+    });
+    const rules = rulesOf({ namespace: 'pull-secrets' });
+    expect(rules.map((rule) => [rule.alert, rule.labels.severity])).toEqual([
+      ['EcrCredentialRefreshOverdue', 'critical'],
+      ['EcrCredentialRefreshJobFailed', 'warning'],
+    ]);
+    for (const rule of rules) {
+      expect(rule.expr).toContain('namespace="pull-secrets"');
+      expect(rule.annotations.runbook).toContain('kubectl -n pull-secrets logs job/');
+    }
+  });
+
+  test.each<[string, number]>([
+    // longest gap + 15 min run deadline + 15 min slack
+    ['0 */6 * * *', (6 * 60 + 30) * 60],
+    ['0 */4 * * *', (4 * 60 + 30) * 60],
+    // 22:00 to 06:00 is the longest gap, not the 2h steps
+    ['0 6-22/2 * * *', (8 * 60 + 30) * 60],
+  ])('the overdue threshold follows the schedule: %s -> %i s', (schedule, seconds) => {
+    const overdue = rulesOf({ schedule })[0]!;
+    expect(overdue.expr).toContain(`> ${seconds}\n`);
+    expect(overdue.expr.match(new RegExp(`> ${seconds}\\n`, 'g'))).toHaveLength(2);
+    expect(overdue.annotations.description).toContain(`"${schedule}"`);
+  });
+
+  test('the file is listed in the Kustomization', () => {
+    const kustomization = render({ prometheusRule: true }).find((file) => file.path === 'Kustomization');
+    expect(kustomization?.content).toContain('- 80-prometheus-rule.yaml');
+  });
+});

@@ -267,6 +267,7 @@ describe('resolveConfig accepts', () => {
     memoryRequest: '100M',
     memoryLimit: '1Gi',
     gitops: 'flux',
+    prometheusRule: true,
   };
 
   test('every option set to a valid non-default value', () => {
