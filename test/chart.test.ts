@@ -599,6 +599,8 @@ describe('--prometheus-rule', () => {
     ['0 */4 * * *', (4 * 60 + 30) * 60],
     // 22:00 to 06:00 is the longest gap, not the 2h steps
     ['0 6-22/2 * * *', (8 * 60 + 30) * 60],
+    // the longest gap --schedule allows: the alert fires 30 min before the last token expires
+    ['0 */11 * * *', (11 * 60 + 30) * 60],
   ])('the overdue threshold follows the schedule: %s -> %i s', (schedule, seconds) => {
     const overdue = rulesOf({ schedule })[0]!;
     expect(overdue.expr).toContain(`> ${seconds}\n`);
