@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
-  bundleObject,
   cluster,
+  cronJobEnv,
   e2eAvailable,
   loadBundle,
   runBusyboxScript,
@@ -50,16 +50,7 @@ describe.skipIf(!e2eAvailable.ok)('--https-proxy', () => {
     await kubectl(['apply', '--server-side', '--validate=strict', '-f', dir]);
     await kubectl(['create', 'namespace', 'egress-app']);
     const objects = loadBundle(dir);
-    const container = (
-      bundleObject(objects, 'CronJob').spec as {
-        jobTemplate: { spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } };
-      }
-    ).jobTemplate.spec.template.spec.containers[0];
-    const rendered = Object.fromEntries(
-      (container?.env ?? [])
-        .filter((e) => e.value !== undefined && !['HOME', 'TMPDIR'].includes(e.name))
-        .map((e) => [e.name, e.value ?? '']),
-    );
+    const rendered = cronJobEnv(objects);
     expect(rendered.AWS_ENDPOINT_URL_ECR).toBe(`https://${MOTO_HOST}`);
     const motoPort = new URL(moto.endpoint).port;
     const script = writeScriptFiles(objects, mkdtempSync(join(tmpdir(), 'egress-script-')));

@@ -66,3 +66,19 @@ export function writeScriptFiles(objects: readonly BundleObject[], dir: string):
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text, { mode: 0o444 });
   return join(dir, SCRIPT_KEY);
 }
+
+/**
+ * The refresh CronJob container's literal env (name -> value), as the pod gets it, less HOME and
+ * TMPDIR (the harness gives each run its own). Values from Secrets are not included.
+ */
+export function cronJobEnv(objects: readonly BundleObject[]): Record<string, string> {
+  const spec = bundleObject(objects, 'CronJob').spec as {
+    jobTemplate: { spec: { template: { spec: { containers: { env?: { name: string; value?: string }[] }[] } } } };
+  };
+  const env = spec.jobTemplate.spec.template.spec.containers[0]?.env ?? [];
+  return Object.fromEntries(
+    env
+      .filter((e) => e.value !== undefined && !['HOME', 'TMPDIR'].includes(e.name))
+      .map((e) => [e.name, e.value ?? '']),
+  );
+}
