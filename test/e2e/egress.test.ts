@@ -8,9 +8,9 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
+  bundleObject,
   cluster,
   createServingCert,
-  cronJobEnv,
   e2eAvailable,
   loadBundle,
   runBusyboxScript,
@@ -18,6 +18,7 @@ import {
   startForwarder,
   startMoto,
   startProxy,
+  renderedSettings,
   synthBundle,
   writeScriptFiles,
   type Forwarder,
@@ -82,7 +83,7 @@ describe.skipIf(!e2eAvailable.ok)('--https-proxy', () => {
     await kubectl(['apply', '--server-side', '--validate=strict', '-f', dir]);
     await kubectl(['create', 'namespace', 'egress-app']);
     const objects = loadBundle(dir);
-    const rendered = cronJobEnv(objects);
+    const rendered = renderedSettings(bundleObject(objects, 'CronJob'));
     expect(rendered).toMatchObject({ AWS_ENDPOINT_URL_ECR: endpoint, AWS_ENDPOINT_URL_STS: endpoint });
     // The default NO_PROXY does not name this address: only the script's addition can bypass it.
     expect(rendered.NO_PROXY?.split(',')).not.toContain(apiAddress);

@@ -5,13 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
+  bundleObject,
   cluster,
-  cronJobEnv,
   e2eAvailable,
   loadBundle,
   runBusyboxScript,
   scriptEnv,
   startMoto,
+  renderedSettings,
   synthBundle,
   writeScriptFiles,
   type Moto,
@@ -73,7 +74,7 @@ describe.skipIf(!e2eAvailable.ok)('--fips', () => {
     await kubectl(['apply', '--server-side', '--validate=strict', '-f', dir]);
     await kubectl(['create', 'namespace', 'fips-app'], { allowFail: true });
     const objects = loadBundle(dir);
-    const rendered = cronJobEnv(objects);
+    const rendered = renderedSettings(bundleObject(objects, 'CronJob'));
     const script = writeScriptFiles(objects, mkdtempSync(join(tmpdir(), 'fips-script-')));
     return runBusyboxScript(
       script,
