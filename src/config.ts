@@ -1,5 +1,12 @@
 import { OPTIONS, OPTION_NAMES, type OptionName, type RawOptions } from './options.js';
-import { ECR_REGISTRY_HOST, IAM_ROLE_ARN, REGION, registryHostFrom, splitRegistry } from './validation/aws.js';
+import {
+  ECR_REGISTRY_HOST,
+  FIPS_REGION,
+  IAM_ROLE_ARN,
+  REGION,
+  registryHostFrom,
+  splitRegistry,
+} from './validation/aws.js';
 import { CronSyntaxError, parseCron, runGaps } from './validation/cron.js';
 import {
   isDnsLabel,
@@ -211,6 +218,12 @@ function checkImageAndAws(config: EcrCredentialsConfig, source: Source): string[
       `${source('region')} "${config.region}" is not an AWS region name. Use e.g. "us-east-1" or "eu-central-1".`,
     );
   }
+  if (config.fips && REGION.test(config.region) && !FIPS_REGION.test(config.region)) {
+    problems.push(
+      `${source('fips')}: ECR has no FIPS endpoints in ${source('region')} "${config.region}", only in the US regions ` +
+        `(us-east-1, us-east-2, us-west-1, us-west-2, us-gov-east-1, us-gov-west-1). Use one of those, or drop ${source('fips')}.`,
+    );
+  }
   for (const registry of config.registry) {
     const { host: given, roleArn } = splitRegistry(registry);
     if (roleArn !== undefined && !IAM_ROLE_ARN.test(roleArn)) {
@@ -223,7 +236,8 @@ function checkImageAndAws(config: EcrCredentialsConfig, source: Source): string[
     const host = registryHostFrom(given);
     const hint = ECR_REGISTRY_HOST.test(host)
       ? `Did you mean "${host}"?`
-      : 'Use ACCOUNT.dkr.ecr.REGION.amazonaws.com, e.g. "123456789012.dkr.ecr.eu-west-1.amazonaws.com".';
+      : 'Use ACCOUNT.dkr.ecr.REGION.amazonaws.com (.amazonaws.com.cn in China, dkr.ecr-fips in US regions for FIPS), ' +
+        'e.g. "123456789012.dkr.ecr.eu-west-1.amazonaws.com".';
     problems.push(`${source('registry')} "${registry}" is not an ECR registry host. ${hint}`);
   }
   return problems;

@@ -7,9 +7,19 @@ export { startMoto } from './moto.js';
 export { busyboxPath, scriptEnv, runBusyboxScript } from './busybox.js';
 export { e2eAvailable } from './available.js';
 export type { BundleObject } from './bundle.js';
-export { DIST_DIR, SCRIPT_KEY, synthBundle, loadBundle, bundleObject, writeScriptFiles } from './bundle.js';
+export {
+  DIST_DIR,
+  SCRIPT_KEY,
+  synthBundle,
+  loadBundle,
+  bundleObject,
+  writeScriptFiles,
+  renderedContainer,
+  renderedSettings,
+} from './bundle.js';
 export type { AuditedRun, AuditOptions } from './argv-audit.js';
 export { runWithArgvAudit } from './argv-audit.js';
 export { SERVICE_ACCOUNT_ISSUER } from './control-plane.js';
-export { startProxy, type Proxy } from './proxy.js';
+export { startForwarder, startProxy, type Forwarder, type Proxy } from './proxy.js';
+export { createServingCert } from './pki.js';
 export { installCrds, promtoolPath } from './crds.js';
