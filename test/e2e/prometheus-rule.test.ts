@@ -63,6 +63,11 @@ describe.skipIf(!e2eAvailable.ok)('--prometheus-rule', () => {
     return { code: result.code, output: result.stdout + result.stderr };
   }
 
+  test('promtool is the pinned release (scripts/build-control-plane.sh PROMETHEUS_RELEASE)', async () => {
+    const result = await promtool('--version');
+    expect(result.output).toMatch(/^promtool, version 3\.16\.0 /);
+  });
+
   test('promtool check rules accepts the rendered rules', async () => {
     const result = await promtool('check', 'rules', 'rules.yaml');
     expect(result).toEqual({ code: 0, output: expect.stringContaining('SUCCESS: 2 rules found') as unknown });
