@@ -23,7 +23,8 @@ export function isGitOpsTool(value: string): value is GitOpsTool {
  *   name changes. An overlay that changes the pod template (an image digest, say) keeps the
  *   name, and a Job's template is immutable: `force: Enabled` makes the controller delete and
  *   recreate it instead of failing the whole Kustomization (docs/spec/v1/kustomizations.md,
- *   "Controlling the apply behavior of resources").
+ *   "Controlling the apply behavior of resources", which names Jobs as the use; the controller
+ *   passes it as its ForceSelector, matched case-insensitively on labels and annotations).
  */
 export const GITOPS_ANNOTATIONS: { readonly [T in GitOpsTool]: Readonly<Record<string, string>> } = {
   none: {},
