@@ -3,9 +3,10 @@ import { Construct } from 'constructs';
 import { type EcrCredentialsConfig, noProxyList, proxyPort } from './config.js';
 import { AwsCredentialsSecretTemplate } from './constructs/aws-credentials-secret-template.js';
 import { EgressNetworkPolicy } from './constructs/egress-network-policy.js';
-import { InitialRefreshJob } from './constructs/initial-refresh-job.js';
+import { type GitOpsTool, InitialRefreshJob } from './constructs/initial-refresh-job.js';
 import { PART_OF, REFRESH_POD_LABELS } from './constructs/labels.js';
 import { NamespaceWatcherDeployment } from './constructs/namespace-watcher-deployment.js';
+import { RefreshAlertRule } from './constructs/refresh-alert-rule.js';
 import { RefreshCronJob } from './constructs/refresh-cron-job.js';
 import type { RefreshPodProps } from './constructs/refresh-pod-template.js';
 import { RefreshScriptConfigMap, type RefreshScripts } from './constructs/refresh-script-config-map.js';
@@ -77,8 +78,13 @@ export class EcrCredentialsChart extends Chart {
     if (config.watchNamespaces) {
       new NamespaceWatcherDeployment(this, 'NamespaceWatcher', { ...pod, namespace });
     }
+    if (config.prometheusRule) {
+      new RefreshAlertRule(this, 'AlertRule', { namespace, schedule: config.schedule });
+    }
     if (config.initialJob) {
-      new InitialRefreshJob(this, 'InitialJob', { ...pod, namespace, scripts });
+      // Validated by resolveConfig.
+      const gitops = config.gitops as GitOpsTool;
+      new InitialRefreshJob(this, 'InitialJob', { ...pod, namespace, scripts, gitops });
     }
   }
 }

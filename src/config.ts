@@ -18,6 +18,7 @@ import {
   suggestDnsLabel,
 } from './validation/kubernetes.js';
 import { checkCidr } from './validation/network.js';
+import { isGitOpsTool } from './constructs/initial-refresh-job.js';
 
 /** The validated settings everything is built from. Lists are deduplicated, in input order. */
 export type EcrCredentialsConfig = { readonly [K in OptionName]-?: NonNullable<RawOptions[K]> };
@@ -55,6 +56,8 @@ export const DEFAULTS: EcrCredentialsConfig = {
   cpuLimit: '100m',
   memoryRequest: '64Mi',
   memoryLimit: '128Mi',
+  gitops: 'none',
+  prometheusRule: false,
 };
 
 /** ECR authorization tokens are valid for 12 hours from issue. */
@@ -122,6 +125,7 @@ export function resolveConfig(flags: RawOptions, file?: ConfigFileOptions): EcrC
     ...checkNamespaceTargeting(config, source),
     ...checkNetwork(config, source),
     ...checkResources(config, source),
+    ...checkGitOps(config, source),
   ];
   if (config.outDir.trim() === '') {
     problems.push(`${source('outDir')} is empty. Give a directory, e.g. --out-dir dist.`);
@@ -237,6 +241,14 @@ function checkImageAndAws(config: EcrCredentialsConfig, source: Source): string[
     problems.push(`${source('registry')} "${registry}" is not an ECR registry host. ${hint}`);
   }
   return problems;
+}
+
+function checkGitOps(config: EcrCredentialsConfig, source: Source): string[] {
+  if (isGitOpsTool(config.gitops)) return [];
+  return [
+    `${source('gitops')} "${config.gitops}" is not a GitOps tool this bundle knows. Use "argocd", "flux", or "none" ` +
+      `(kubectl apply, or any other tool).`,
+  ];
 }
 
 const AUTH_MODES: readonly string[] = ['keys', 'web-identity'];

@@ -38,6 +38,8 @@ export interface RawOptions {
   readonly cpuLimit?: string;
   readonly memoryRequest?: string;
   readonly memoryLimit?: string;
+  readonly gitops?: string;
+  readonly prometheusRule?: boolean;
 }
 
 export type OptionName = keyof RawOptions;
@@ -254,6 +256,20 @@ export const OPTIONS: { readonly [K in OptionName]-?: OptionSpec } = {
     type: 'string',
     describe: 'Memory limit of the refresh container',
     defaultText: '128Mi',
+  },
+  gitops: {
+    flag: 'gitops',
+    type: 'string',
+    describe:
+      'GitOps tool that syncs the bundle: "argocd" (the first-run Job is a PostSync hook), "flux" (kustomize-controller recreates it when an overlay changes it) or "none"',
+    defaultText: 'none',
+  },
+  prometheusRule: {
+    flag: 'prometheus-rule',
+    type: 'boolean',
+    describe:
+      'Render a PrometheusRule (prometheus-operator, kube-state-metrics series) that alerts when the refresh has not succeeded for longer than the schedule allows, or a refresh Job failed',
+    defaultText: 'false',
   },
 };
 

@@ -230,6 +230,11 @@ describe('resolveConfig rejects bad input with a fix-it message', () => {
       { registry: ['210987654321.dkr.ecr.eu-west-1.amazonaws.com=ecr-pull'] },
       '--registry "210987654321.dkr.ecr.eu-west-1.amazonaws.com=ecr-pull": "ecr-pull" after "=" is not an IAM role ARN. Use HOST=ROLE_ARN, e.g. "210987654321.dkr.ecr.eu-west-1.amazonaws.com=arn:aws:iam::210987654321:role/ecr-pull".',
     ],
+    [
+      'an unknown GitOps tool',
+      { gitops: 'argo' },
+      '--gitops "argo" is not a GitOps tool this bundle knows. Use "argocd", "flux", or "none" (kubectl apply, or any other tool).',
+    ],
   ])('%s', (_name, flags, message) => {
     expect(problemsOf(flags)).toEqual([message]);
   });
@@ -281,6 +286,8 @@ describe('resolveConfig accepts', () => {
     cpuLimit: '1',
     memoryRequest: '100M',
     memoryLimit: '1Gi',
+    gitops: 'flux',
+    prometheusRule: true,
   };
 
   test('every option set to a valid non-default value', () => {

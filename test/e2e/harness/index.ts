@@ -22,3 +22,4 @@ export { runWithArgvAudit } from './argv-audit.js';
 export { SERVICE_ACCOUNT_ISSUER } from './control-plane.js';
 export { startForwarder, startProxy, type Forwarder, type Proxy } from './proxy.js';
 export { createServingCert } from './pki.js';
+export { installCrds, promtoolPath } from './crds.js';
