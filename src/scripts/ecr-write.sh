@@ -56,6 +56,7 @@ api_access() {
     kubectl config view --raw --minify --flatten -o json >"$work/kubeconfig.json" 2>"$work/kubectl.err" ||
       die "$EXIT_KUBERNETES" "cannot read the kubeconfig: $(last_line "$work/kubectl.err"); nothing was written"
     api_server=$(kubeconfig_field '.clusters[0].cluster.server')
+    api_server=${api_server%/}
     [ -n "$api_server" ] ||
       die "$EXIT_CONFIG" "the kubeconfig's current context names no server; set KUBECONFIG to a kubeconfig with a current context"
     api_config=$(
@@ -64,6 +65,8 @@ api_access() {
       kubeconfig_file '.users[0].user["client-key-data"]' key
       [ "$(kubeconfig_field '.clusters[0].cluster["insecure-skip-tls-verify"]')" != true ] || echo insecure
     )
+    aa_server_name=$(kubeconfig_field '.clusters[0].cluster["tls-server-name"]')
+    [ -z "$aa_server_name" ] || api_server_name "$aa_server_name"
     aa_token_file=$(kubeconfig_field '.users[0].user.tokenFile')
     if [ -z "$aa_token_file" ]; then
       aa_token_file=$work/api-token
@@ -77,6 +80,26 @@ api_access() {
     secret_values="$secret_values $api_token"
     api_config="$api_config${NL}header = \"Authorization: Bearer $api_token\""
   fi
+}
+
+# api_server_name NAME: the kubeconfig's tls-server-name. curl checks the certificate against the
+# URL's host, so the URL names NAME and `connect-to` sends the connection to the server's real
+# address; the proxy is bypassed when NO_PROXY lists that address, as it would be without NAME.
+api_server_name() {
+  asn_authority=${api_server#https://}
+  asn_authority=${asn_authority%%/*}
+  case $asn_authority in
+    \[*\]:*) asn_host=${asn_authority%:*} asn_port=${asn_authority##*:} ;;
+    \[*\]) asn_host=$asn_authority asn_port=443 ;;
+    *:*) asn_host=${asn_authority%:*} asn_port=${asn_authority##*:} ;;
+    *) asn_host=$asn_authority asn_port=443 ;;
+  esac
+  api_server="https://$1:$asn_port${api_server#https://"$asn_authority"}"
+  api_config="$api_config${NL}connect-to = \"$1:$asn_port:$asn_host:$asn_port\""
+  asn_bypass=${NO_PROXY:-${no_proxy:-}}
+  case ",$asn_bypass," in
+    *",$asn_host,"* | *",*,"*) api_config="$api_config${NL}noproxy = \"$1\"" ;;
+  esac
 }
 
 # curl_settings: curl's config lines shared by every request of a run.
