@@ -664,7 +664,7 @@ describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from 
   const patchesTo = (front: ApiFront, namespace: string): number =>
     front.log.filter((line) => line.startsWith(`PATCH /api/v1/namespaces/${namespace}/secrets/`)).length;
 
-  test('a throttled write (429, Retry-After) is retried and lands; one that keeps failing (503) is retried a bounded number of times, then failed alone', async () => {
+  test('a throttled write (429, Retry-After) is retried and lands; one that keeps failing (503) is retried a bounded number of times, then failed alone; a 400 is not retried', async () => {
     const names = range('flaky', 6);
     await createNamespaces(names);
     let throttled = 0;
@@ -675,13 +675,21 @@ describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from 
         return { status: 429, headers: { 'retry-after': '1' } };
       }
       if (path.startsWith('/api/v1/namespaces/flaky-4/')) return { status: 503 };
+      if (path.startsWith('/api/v1/namespaces/flaky-5/')) return { status: 400, echo: true };
       return undefined;
     });
     expect(exitOf(run, EXIT.partial)).toBe(EXIT.partial);
     expect(run.namespaces.get('flaky-4')).toEqual({ result: 'failed', reason: 'HTTP 503: front answered 503' });
-    const others = names.filter((name) => name !== 'flaky-4');
+    // An answer that quotes the Secret back: failed, not retried, and its data never logged.
+    expect(run.namespaces.get('flaky-5')?.result).toBe('failed');
+    expect(run.namespaces.get('flaky-5')?.reason).toMatch(/^HTTP 400: front answered 400: .*\[REDACTED\]/);
+    expect(patchesTo(front, 'flaky-5')).toBe(1);
+    const written = (await readSecret('flaky-1'))?.data['.dockerconfigjson'] ?? '';
+    expect(written).not.toBe('');
+    for (const secret of [written, MOTO_TOKEN, `${ACCOUNT}-auth-token`]) expect(run.stdout).not.toContain(secret);
+    const others = names.filter((name) => name !== 'flaky-4' && name !== 'flaky-5');
     expect(resultsFor(run, others)).toEqual(others.map(() => 'updated'));
-    expect(run.summary).toMatchObject({ updated: '5', failed: '1', exit_code: String(EXIT.partial) });
+    expect(run.summary).toMatchObject({ updated: '4', failed: '2', exit_code: String(EXIT.partial) });
     // Two throttled answers, then the write; the first try and four retries for the 503s; every
     // other namespace written with one request.
     expect(patchesTo(front, 'flaky-2')).toBe(3);

@@ -6,8 +6,11 @@ import { request, Agent } from 'node:https';
 import { createSecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import type { Socket } from 'node:net';
 
-/** What the front answers itself: a status and headers, or undefined to forward. */
-export type FrontAnswer = { status: number; headers?: Record<string, string> } | undefined;
+/**
+ * What the front answers itself: a status and headers (and with `echo`, a Status whose message
+ * quotes the request body, as a careless admission webhook might), or undefined to forward.
+ */
+export type FrontAnswer = { status: number; headers?: Record<string, string>; echo?: boolean } | undefined;
 
 export interface ApiFront {
   /** https://127.0.0.1:PORT; its certificate names `localhost`. */
@@ -65,16 +68,13 @@ export async function startApiFront(opts: {
         forward(req, res);
         return;
       }
-      req.resume();
-      res.writeHead(own.status, { 'content-type': 'application/json', ...own.headers });
-      res.end(
-        JSON.stringify({
-          kind: 'Status',
-          apiVersion: 'v1',
-          status: 'Failure',
-          message: `front answered ${own.status}`,
-        }),
-      );
+      const body: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => body.push(chunk));
+      req.on('end', () => {
+        const message = `front answered ${own.status}${own.echo ? `: ${Buffer.concat(body).toString('utf8')}` : ''}`;
+        res.writeHead(own.status, { 'content-type': 'application/json', ...own.headers });
+        res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message }));
+      });
     },
   );
   server.on('connection', (socket: Socket) => {
