@@ -5,14 +5,15 @@
  * `registry: [...]`, `network-policy: false`).
  */
 
+// Adding an option: a documented field here and its row in OPTIONS below (the compiler insists
+// on both), its default in DEFAULTS (config.ts), its README row. test/options.test.ts checks
+// that the field's @default is its row's defaultText (flags named as props), and the public API
+// snapshot of test/pack changes with it (`npm run test:pack -- -u` after review).
+
 /**
  * The refresher's settings. They are the props of the EcrCredentialRefresh construct and, in
  * kebab-case, the command's flags and config-file keys (`targetNamespaces` is
  * `--target-namespaces`). Every field is optional; `@default` is what an absent one means.
- *
- * An option is added in this file: a documented field here and its row in OPTIONS (the
- * compiler insists on both), then its default in DEFAULTS (config.ts). test/options.test.ts
- * checks that each field's `@default` matches its row.
  */
 export interface RefreshOptions {
   /**

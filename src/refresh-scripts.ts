@@ -5,7 +5,7 @@ import type { RefreshScripts } from './constructs/refresh-script-config-map.js';
  * The refresh script and the parts it sources ship as real files, read at synth time. The
  * package build copies them next to the compiled module, so this resolves there too.
  */
-export const REFRESH_SCRIPTS_DIR = new URL('./scripts/', import.meta.url);
+const REFRESH_SCRIPTS_DIR = new URL('./scripts/', import.meta.url);
 
 /** Every `.sh` file of src/scripts by file name, in name order (the ConfigMap's keys). */
 export function readRefreshScripts(): RefreshScripts {

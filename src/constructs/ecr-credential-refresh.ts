@@ -1,13 +1,6 @@
 import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import { Construct } from 'constructs';
-import {
-  ConfigError,
-  type EcrCredentialsConfig,
-  noProxyList,
-  PROP_NAMING,
-  proxyPort,
-  resolveOptions,
-} from '../config.js';
+import { ConfigError, noProxyList, PROP_NAMING, proxyPort, resolveOptions } from '../config.js';
 import { expectedType, OPTIONS, PROP_NAMES, type PropName, type RefreshOptions } from '../options.js';
 import { readRefreshScripts } from '../refresh-scripts.js';
 import { closest } from '../suggest.js';
@@ -31,7 +24,7 @@ export interface EcrCredentialRefreshProps extends RefreshOptions {
 }
 
 /** The props with every default applied, as the objects were built from them. */
-export type RefreshSettings = Omit<EcrCredentialsConfig, 'outDir'>;
+export type RefreshSettings = { readonly [K in keyof RefreshOptions]-?: NonNullable<RefreshOptions[K]> };
 
 /** Kinds the construct renders that have no namespace: a chart's namespace must not be stamped on them. */
 const CLUSTER_SCOPED: readonly string[] = ['Namespace', 'ClusterRole', 'ClusterRoleBinding'];
@@ -110,16 +103,16 @@ export class EcrCredentialRefresh extends Construct {
     if (config.initialJob) {
       new InitialRefreshJob(this, 'InitialJob', { ...pod, namespace, scripts: this.scripts });
     }
-    this.keepClusterScopedObjectsOutOfChartNamespace();
+    keepOutOfChartNamespace(this);
   }
+}
 
-  /** cdk8s stamps a chart's namespace on every object without one, cluster-scoped or not. */
-  private keepClusterScopedObjectsOutOfChartNamespace(): void {
-    if (Chart.of(this).namespace === undefined) return;
-    for (const object of this.node.findAll()) {
-      if (ApiObject.isApiObject(object) && CLUSTER_SCOPED.includes(object.kind)) {
-        object.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
-      }
+/** cdk8s stamps a chart's namespace on every object without one, cluster-scoped or not. */
+function keepOutOfChartNamespace(scope: Construct): void {
+  if (Chart.of(scope).namespace === undefined) return;
+  for (const object of scope.node.findAll()) {
+    if (ApiObject.isApiObject(object) && CLUSTER_SCOPED.includes(object.kind)) {
+      object.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
     }
   }
 }
