@@ -16,6 +16,7 @@ import {
   startMoto,
   synthBundle,
   writeScriptFiles,
+  renderedSettings,
   type BundleObject,
   type KubectlResult,
 } from './harness/index.js';
@@ -547,16 +548,8 @@ describe.skipIf(!e2eAvailable.ok)('the script from dist/ with only the bundle RB
     const script = writeScriptFiles(objects, mkdtempSync(join(tmpdir(), 'bundle-script-')));
 
     // The container's env as the CronJob sets it; secret-backed values and paths from the test.
-    const container = (
-      podTemplate(bundleObject(objects, 'CronJob')).spec.containers as { env: { name: string; value?: string }[] }[]
-    )[0];
-    const plain = Object.fromEntries(
-      (container?.env ?? [])
-        .filter((entry) => entry.value !== undefined && !['HOME', 'TMPDIR'].includes(entry.name))
-        .map((entry) => [entry.name, entry.value ?? '']),
-    );
     const env = scriptEnv({
-      ...plain,
+      ...renderedSettings(bundleObject(objects, 'CronJob')),
       AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
       AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
       AWS_REGION: region,

@@ -16,6 +16,7 @@ import {
   startProxy,
   synthBundle,
   writeScriptFiles,
+  renderedSettings,
   type Moto,
   type Proxy,
 } from './harness/index.js';
@@ -50,16 +51,7 @@ describe.skipIf(!e2eAvailable.ok)('--https-proxy', () => {
     await kubectl(['apply', '--server-side', '--validate=strict', '-f', dir]);
     await kubectl(['create', 'namespace', 'egress-app']);
     const objects = loadBundle(dir);
-    const container = (
-      bundleObject(objects, 'CronJob').spec as {
-        jobTemplate: { spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } };
-      }
-    ).jobTemplate.spec.template.spec.containers[0];
-    const rendered = Object.fromEntries(
-      (container?.env ?? [])
-        .filter((e) => e.value !== undefined && !['HOME', 'TMPDIR'].includes(e.name))
-        .map((e) => [e.name, e.value ?? '']),
-    );
+    const rendered = renderedSettings(bundleObject(objects, 'CronJob'));
     expect(rendered.AWS_ENDPOINT_URL_ECR).toBe(`https://${MOTO_HOST}`);
     const motoPort = new URL(moto.endpoint).port;
     const script = writeScriptFiles(objects, mkdtempSync(join(tmpdir(), 'egress-script-')));

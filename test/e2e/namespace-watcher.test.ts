@@ -17,6 +17,8 @@ import {
   startMoto,
   synthBundle,
   writeScriptFiles,
+  renderedContainer,
+  renderedSettings,
   type BundleObject,
   type Moto,
 } from './harness/index.js';
@@ -31,11 +33,6 @@ const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const NAMESPACE = 'ecr-watch';
 const SERVICE_ACCOUNT = 'ecr-watch-updater';
 const SECRET = 'ecr-registry-credentials';
-
-interface Container {
-  command: string[];
-  env: { name: string; value?: string }[];
-}
 
 async function secretExists(namespace: string): Promise<boolean> {
   const out = await cluster().kubectl(['get', 'secret', SECRET, '-n', namespace, '--ignore-not-found', '-o', 'name']);
@@ -84,15 +81,9 @@ describe.skipIf(!e2eAvailable.ok)('--watch-namespaces', () => {
     moto = await startMoto();
 
     const deployment = bundleObject(objects, 'Deployment');
-    const container = (deployment.spec as { template: { spec: { containers: Container[] } } }).template.spec
-      .containers[0] as Container;
-    if (container.command.at(-1) !== 'watch')
-      throw new Error(`the Deployment does not run watch mode: ${container.command.join(' ')}`);
-    const plain = Object.fromEntries(
-      container.env
-        .filter((e) => e.value !== undefined && !['HOME', 'TMPDIR', 'ECR_HEARTBEAT_FILE'].includes(e.name))
-        .map((e) => [e.name, e.value ?? '']),
-    );
+    const command = renderedContainer(deployment).command ?? [];
+    if (command.at(-1) !== 'watch') throw new Error(`the Deployment does not run watch mode: ${command.join(' ')}`);
+    const plain = renderedSettings(deployment);
     const script = writeScriptFiles(objects, mkdtempSync(join(tmpdir(), 'watcher-script-')));
     heartbeatFile = join(mkdtempSync(join(tmpdir(), 'watcher-hb-')), 'heartbeat');
     const env = scriptEnv({

@@ -3,7 +3,7 @@
 // (AssumeRoleWithWebIdentity), and the refresh script from the rendered bundle writes pull
 // secrets with no AWS key anywhere. moto checks neither the JWT signature nor the role's trust
 // policy; those are checked as JSON in bootstrap's tests.
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -17,6 +17,8 @@ import {
   startMoto,
   synthBundle,
   writeScriptFiles,
+  runWithArgvAudit,
+  renderedSettings,
   type BundleObject,
   type Moto,
 } from './harness/index.js';
@@ -134,23 +136,28 @@ describe.skipIf(!e2eAvailable.ok)('--auth web-identity', () => {
     writeFileSync(tokenFile, token.stdout.trim());
     chmodSync(tokenFile, 0o400);
 
-    const plain = Object.fromEntries(
-      containerOf(bundleObject(objects, 'CronJob'))
-        .env.filter((e) => e.value !== undefined && !['HOME', 'TMPDIR'].includes(e.name))
-        .map((e) => [e.name, e.value ?? '']),
-    );
+    const plain = renderedSettings(bundleObject(objects, 'CronJob'));
     const script = writeScriptFiles(objects, mkdtempSync(join(tmpdir(), 'keyless-script-')));
-    const result = await runBusyboxScript(
-      script,
-      scriptEnv({
-        ...plain,
-        AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile,
-        AWS_ENDPOINT_URL: moto.endpoint,
-        ECR_TARGET_NAMESPACES: target,
-        KUBECONFIG: await serviceAccountKubeconfig(NAMESPACE, SERVICE_ACCOUNT),
-      }),
-    );
+    const runEnv = scriptEnv({
+      ...plain,
+      AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile,
+      AWS_ENDPOINT_URL: moto.endpoint,
+      ECR_TARGET_NAMESPACES: target,
+      KUBECONFIG: await serviceAccountKubeconfig(NAMESPACE, SERVICE_ACCOUNT),
+    });
+    // Under the argv audit: every execve (strace) and every /proc cmdline and environ seen.
+    const busybox = realpathSync(join((runEnv.PATH ?? '').split(':')[0] ?? '', 'sh'));
+    const result = await runWithArgvAudit(busybox, ['ash', script], { env: runEnv, environ: true });
     expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(result.execs.some((line) => line.includes('"get-authorization-token"'))).toBe(true);
+    expect(result.execs.some((line) => line.includes(CROSS_ACCOUNT_ROLE))).toBe(true);
+    // The ServiceAccount token and both ECR tokens (moto's are base64 "AWS:<account>-auth-token").
+    const ecrTokens = ['123456789012', '210987654321'].map((account) =>
+      Buffer.from(`AWS:${account}-auth-token`).toString('base64'),
+    );
+    for (const secret of [token.stdout.trim(), ...ecrTokens]) {
+      expect([...result.procSeen, ...result.execs].filter((line) => line.includes(secret))).toEqual([]);
+    }
     expect(result.stdout).toContain(`event=namespace namespace=${target} result=updated`);
     expect(result.stdout).toContain(`role=${CROSS_ACCOUNT_ROLE} registries=${CROSS_ACCOUNT_HOST}`);
 

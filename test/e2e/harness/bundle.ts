@@ -66,3 +66,33 @@ export function writeScriptFiles(objects: readonly BundleObject[], dir: string):
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text, { mode: 0o444 });
   return join(dir, SCRIPT_KEY);
 }
+
+interface RenderedContainer {
+  command?: string[];
+  env?: { name: string; value?: string }[];
+}
+
+/** The first container of a CronJob's, Job's or Deployment's pod template. */
+export function renderedContainer(object: BundleObject): RenderedContainer {
+  const spec = object.spec as {
+    jobTemplate?: { spec: { template: { spec: { containers: RenderedContainer[] } } } };
+    template?: { spec: { containers: RenderedContainer[] } };
+  };
+  const container = (spec.jobTemplate?.spec.template ?? spec.template)?.spec.containers[0];
+  if (!container) throw new Error(`${object.kind} ${object.metadata.name} has no container`);
+  return container;
+}
+
+/**
+ * The settings the pod gets as plain values (not from a Secret), as a script's environment:
+ * what a test runs the script with before adding the credentials and paths of its own. HOME,
+ * TMPDIR and the heartbeat path point into the container's volumes, so they are left out.
+ */
+export function renderedSettings(object: BundleObject): Record<string, string> {
+  const own = new Set(['HOME', 'TMPDIR', 'ECR_HEARTBEAT_FILE']);
+  return Object.fromEntries(
+    (renderedContainer(object).env ?? [])
+      .filter((variable) => variable.value !== undefined && !own.has(variable.name))
+      .map((variable) => [variable.name, variable.value ?? '']),
+  );
+}

@@ -7,7 +7,16 @@ export { startMoto } from './moto.js';
 export { busyboxPath, scriptEnv, runBusyboxScript } from './busybox.js';
 export { e2eAvailable } from './available.js';
 export type { BundleObject } from './bundle.js';
-export { DIST_DIR, SCRIPT_KEY, synthBundle, loadBundle, bundleObject, writeScriptFiles } from './bundle.js';
+export {
+  DIST_DIR,
+  SCRIPT_KEY,
+  synthBundle,
+  loadBundle,
+  bundleObject,
+  writeScriptFiles,
+  renderedContainer,
+  renderedSettings,
+} from './bundle.js';
 export type { AuditedRun, AuditOptions } from './argv-audit.js';
 export { runWithArgvAudit } from './argv-audit.js';
 export { SERVICE_ACCOUNT_ISSUER } from './control-plane.js';
