@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { type BundleFile, renderBundle } from '../src/bundle.js';
 import { type EcrCredentialsConfig, resolveConfig } from '../src/config.js';
@@ -47,4 +49,22 @@ const PROP_BY_FLAG = new Map<string, string>(OPTION_NAMES.map((name) => [OPTIONS
 /** A command's message as the construct words it: every `--flag` of an option becomes its prop name. */
 export function withPropNames(message: string): string {
   return message.replace(/--([a-z0-9-]+)/g, (whole, flag: string) => PROP_BY_FLAG.get(flag) ?? whole);
+}
+
+/** Every file under `dir` by its path relative to `dir`, with its text. */
+export function filesIn(dir: string): Record<string, string> {
+  return Object.fromEntries(
+    readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => {
+        const path = join(entry.parentPath, entry.name);
+        return [path.slice(dir.length + 1), readFileSync(path, 'utf8')];
+      }),
+  );
+}
+
+/** Objects in a stable order: the bundle orders them by file, a chart by construction. */
+export function byIdentity(objects: KubeObject[]): KubeObject[] {
+  const identity = (object: KubeObject) => `${object.kind}/${object.metadata.name}`;
+  return [...objects].sort((a, b) => identity(a).localeCompare(identity(b)));
 }

@@ -5,7 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { ConfigError, DEFAULTS } from '../../src/config.js';
 import { EcrCredentialRefresh, type EcrCredentialRefreshProps } from '../../src/constructs/ecr-credential-refresh.js';
 import { PROP_NAMES } from '../../src/options.js';
-import { appliedObjects, find, type KubeObject, TEST_SCRIPTS } from '../helpers.js';
+import { appliedObjects, byIdentity, find, type KubeObject, TEST_SCRIPTS } from '../helpers.js';
 
 const OPTIONS = {
   schedule: '15 */4 * * *',
@@ -19,12 +19,6 @@ function synth(props: EcrCredentialRefreshProps, chartNamespace?: string): KubeO
   const chart = new Chart(Testing.app(), 'apps', chartNamespace === undefined ? {} : { namespace: chartNamespace });
   new EcrCredentialRefresh(chart, 'ecr', props);
   return Testing.synth(chart) as KubeObject[];
-}
-
-/** Objects in a stable order: the bundle orders them by file, a chart by construction. */
-function byIdentity(objects: KubeObject[]): KubeObject[] {
-  const identity = (object: KubeObject) => `${object.kind}/${object.metadata.name}`;
-  return [...objects].sort((a, b) => identity(a).localeCompare(identity(b)));
 }
 
 function problemsOf(props: unknown): readonly string[] {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { byIdentity, filesIn, objectsIn } from '../helpers.js';
 import { apiReport } from './api-report.js';
 
 /**
@@ -50,32 +50,6 @@ function readmeBlock(heading: string, language: string): string {
   return block;
 }
 
-function filesUnder(dir: string): Record<string, string> {
-  return Object.fromEntries(
-    readdirSync(dir, { recursive: true, withFileTypes: true })
-      .filter((entry) => entry.isFile())
-      .map((entry) => {
-        const path = join(entry.parentPath, entry.name);
-        return [path.slice(dir.length + 1), readFileSync(path, 'utf8')];
-      }),
-  );
-}
-
-interface KubeObject {
-  kind: string;
-  metadata: { name: string };
-}
-
-function objectsIn(text: string): KubeObject[] {
-  return parseAllDocuments(text).map((document) => document.toJS() as KubeObject);
-}
-
-/** Objects in a stable order: the bundle orders them by file, a chart by construction. */
-function byIdentity(objects: KubeObject[]): KubeObject[] {
-  const identity = (object: KubeObject) => `${object.kind}/${object.metadata.name}`;
-  return [...objects].sort((a, b) => identity(a).localeCompare(identity(b)));
-}
-
 /**
  * A lockfile for a project depending only on the tarball: this repository's lock entries for
  * the packages the package needs at run time (those npm marks neither dev nor devOptional).
@@ -106,6 +80,19 @@ function lockFor(tarball: string): unknown {
       ...Object.fromEntries(runtime),
     },
   };
+}
+
+/** A directory of the test project holding `files`, with a tsconfig for ES modules. */
+function projectDir(name: string, files: Record<string, string>): string {
+  const dir = join(app, name);
+  mkdirSync(dir);
+  const tsconfig = {
+    compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true },
+    files: Object.keys(files).filter((file) => file.endsWith('.ts')),
+  };
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig));
+  for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
+  return dir;
 }
 
 const work = mkdtempSync(join(tmpdir(), 'ecr-pack-'));
@@ -160,8 +147,8 @@ describe('the packed package', () => {
 
     const expected = join(work, 'expected');
     await ok(TSX, [join(REPO, 'src', 'main.ts'), '--config', join(app, 'ecr.yaml'), '--out-dir', expected], REPO);
-    const written = filesUnder(join(app, 'clusters', 'prod', 'ecr'));
-    expect(written).toEqual(filesUnder(expected));
+    const written = filesIn(join(app, 'clusters', 'prod', 'ecr'));
+    expect(written).toEqual(filesIn(expected));
     expect(written['50-cron-job.yaml']).toContain('schedule: 0 */4 * * *');
   });
 
@@ -177,15 +164,8 @@ describe('the packed package', () => {
 });
 
 describe('the construct from the installed package', () => {
-  const tsconfig = {
-    compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true },
-  };
-
   test("the README's TypeScript app compiles, runs and renders the command's objects", async () => {
-    const dir = join(app, 'construct');
-    mkdirSync(dir);
-    writeFileSync(join(dir, 'main.ts'), readmeBlock('Use as a cdk8s construct', 'ts'));
-    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ ...tsconfig, files: ['main.ts'] }));
+    const dir = projectDir('construct', { 'main.ts': readmeBlock('Use as a cdk8s construct', 'ts') });
     await ok(TSC, ['-p', dir], dir);
     await ok('node', ['main.js'], dir);
 
@@ -193,7 +173,7 @@ describe('the construct from the installed package', () => {
     const flags = ['--schedule', '0 */4 * * *', '--namespace', 'platform-ecr', '--exclude-namespaces', 'kube-*'];
     const registry = ['--registry', '210987654321.dkr.ecr.eu-west-1.amazonaws.com'];
     await ok(bin, [...flags, ...registry, '--out-dir', 'by-command'], dir);
-    const byCommand = filesUnder(join(dir, 'by-command'));
+    const byCommand = filesIn(join(dir, 'by-command'));
     const applied = Object.entries(byCommand)
       .filter(([path]) => path.endsWith('.yaml'))
       .flatMap(([, text]) => objectsIn(text));
@@ -207,11 +187,8 @@ describe('the construct from the installed package', () => {
   });
 
   test('a bad schedule: one ConfigError naming the prop, with the rule text of the command', async () => {
-    const dir = join(app, 'bad-schedule');
-    mkdirSync(dir);
-    writeFileSync(
-      join(dir, 'main.mjs'),
-      `import { App, Chart } from 'cdk8s';
+    const dir = projectDir('bad-schedule', {
+      'main.mjs': `import { App, Chart } from 'cdk8s';
 import { ConfigError, EcrCredentialRefresh } from 'ecr-k8s-credentials';
 try {
   new EcrCredentialRefresh(new Chart(new App(), 'platform'), 'ecr', { schedule: '0 */13 * * *' });
@@ -219,7 +196,7 @@ try {
   console.log(JSON.stringify({ isConfigError: error instanceof ConfigError, problems: error.problems }));
 }
 `,
-    );
+    });
     expect(JSON.parse(await ok('node', ['main.mjs'], dir))).toEqual({
       isConfigError: true,
       problems: [
@@ -229,18 +206,14 @@ try {
   });
 
   test('props are typed: tsc rejects a misspelt prop and a wrong type', async () => {
-    const dir = join(app, 'typed');
-    mkdirSync(dir);
-    writeFileSync(
-      join(dir, 'main.ts'),
-      `import { App, Chart } from 'cdk8s';
+    const dir = projectDir('typed', {
+      'main.ts': `import { App, Chart } from 'cdk8s';
 import { EcrCredentialRefresh } from 'ecr-k8s-credentials';
 const chart = new Chart(new App(), 'platform');
 new EcrCredentialRefresh(chart, 'a', { schedul: '0 */6 * * *' });
 new EcrCredentialRefresh(chart, 'b', { networkPolicy: 'no' });
 `,
-    );
-    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ ...tsconfig, files: ['main.ts'] }));
+    });
     const result = await run(TSC, ['-p', dir], dir);
     expect(result.code).not.toBe(0);
     expect(result.stdout).toContain("'schedul' does not exist in type 'EcrCredentialRefreshProps'");
