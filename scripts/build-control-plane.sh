@@ -1,31 +1,38 @@
 #!/usr/bin/env bash
 # Builds the binaries the e2e suite runs a real control plane with: kube-apiserver,
-# kube-controller-manager and kubectl from k8s.io/kubernetes, etcd from go.etcd.io/etcd/server/v3.
+# kube-controller-manager and kubectl from k8s.io/kubernetes, etcd from go.etcd.io/etcd/server/v3;
+# and promtool from github.com/prometheus/prometheus, which checks and unit-tests the alert rules.
 # Everything comes from the Go module proxy through the wrapper modules in scripts/control-plane/
 # (kind, k3s and setup-envtest would need downloads from GitHub/GCS or a container registry).
 #
 # Output (the version is the cache key; existing binaries are kept):
 #   ${ECR_K8S_CACHE_DIR:-$HOME/.cache/ecr-k8s-credentials}/bin/kubernetes-<version>/{kube-apiserver,kube-controller-manager,kubectl}
 #   ${ECR_K8S_CACHE_DIR:-$HOME/.cache/ecr-k8s-credentials}/bin/etcd-<version>/etcd
+#   ${ECR_K8S_CACHE_DIR:-$HOME/.cache/ecr-k8s-credentials}/bin/prometheus-<version>/promtool
 #
 # A cold build took 466 s on 2 cores (kube-apiserver 319 s, kube-controller-manager 82 s, kubectl
-# 31 s, etcd 34 s, module downloads included) and needs about 3 GB of RAM.
+# 31 s, etcd 34 s, module downloads included) and needs about 3 GB of RAM. promtool alone, from
+# empty Go module and build caches, took 513 s (at low priority on a busy machine).
 # Usage: scripts/build-control-plane.sh [--print-paths]
 set -euo pipefail
 
 # Keep in step with scripts/control-plane/*/go.mod (checked below) and
-# test/e2e/harness/harness.test.ts.
+# test/e2e/harness/harness.test.ts (and test/e2e/prometheus-rule.test.ts for promtool).
 KUBERNETES_VERSION=v1.34.4
 ETCD_VERSION=v3.6.16
+# Prometheus tags module versions v0.3MM.P for release 3.MM.P.
+PROMETHEUS_VERSION=v0.316.0
+PROMETHEUS_RELEASE=3.16.0
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache_dir=${ECR_K8S_CACHE_DIR:-$HOME/.cache/ecr-k8s-credentials}
 kube_bin_dir=$cache_dir/bin/kubernetes-$KUBERNETES_VERSION
 etcd_bin_dir=$cache_dir/bin/etcd-$ETCD_VERSION
+prometheus_bin_dir=$cache_dir/bin/prometheus-$PROMETHEUS_VERSION
 
 if [[ ${1:-} == --print-paths ]]; then
   printf '%s\n' "$kube_bin_dir/kube-apiserver" "$kube_bin_dir/kube-controller-manager" \
-    "$kube_bin_dir/kubectl" "$etcd_bin_dir/etcd"
+    "$kube_bin_dir/kubectl" "$etcd_bin_dir/etcd" "$prometheus_bin_dir/promtool"
   exit 0
 fi
 
@@ -47,6 +54,7 @@ require_version() {
 }
 require_version "$repo_root/scripts/control-plane/kubernetes/go.mod" k8s.io/kubernetes "$KUBERNETES_VERSION"
 require_version "$repo_root/scripts/control-plane/etcd/go.mod" go.etcd.io/etcd/server/v3 "$ETCD_VERSION"
+require_version "$repo_root/scripts/control-plane/promtool/go.mod" github.com/prometheus/prometheus "$PROMETHEUS_VERSION"
 
 # wait_with_progress NAME PID STARTED: waits for the build PID, saying every 30 s that it is still
 # going, so a first run does not sit silent for minutes; returns the build's exit status.
@@ -107,4 +115,7 @@ build kubectl "$repo_root/scripts/control-plane/kubernetes" \
 build etcd "$repo_root/scripts/control-plane/etcd" \
   go.etcd.io/etcd/server/v3 "$etcd_bin_dir/etcd" \
   "-X go.etcd.io/etcd/api/v3/version.GitSHA=$ETCD_VERSION"
+build promtool "$repo_root/scripts/control-plane/promtool" \
+  github.com/prometheus/prometheus/cmd/promtool "$prometheus_bin_dir/promtool" \
+  "-X github.com/prometheus/common/version.Version=$PROMETHEUS_RELEASE"
 log "all binaries ready in $((SECONDS - total_started))s"

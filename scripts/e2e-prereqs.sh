@@ -4,7 +4,8 @@
 #   - apt packages: busybox (Alpine-like shell and applets), jq, shellcheck, openssl, strace
 #     (the argv audits trace every execve)
 #   - a Python venv with the pinned moto and aws CLI (test/e2e/harness/requirements.txt)
-#   - kube-apiserver, kubectl and etcd built from Go modules (scripts/build-control-plane.sh)
+#   - kube-apiserver, kubectl, etcd and promtool built from Go modules (scripts/build-control-plane.sh)
+#   - the Argo CD, Flux and prometheus-operator CRDs, from their Go modules (scripts/fetch-crds.sh)
 # Everything but the apt packages lives in ${ECR_K8S_CACHE_DIR:-$HOME/.cache/ecr-k8s-credentials}.
 set -euo pipefail
 
@@ -79,3 +80,4 @@ fi
 time_phase "apt packages" install_apt_packages
 time_phase "python venv" install_venv
 time_phase "control plane binaries" "$repo_root/scripts/build-control-plane.sh"
+time_phase "CRDs" "$repo_root/scripts/fetch-crds.sh"

@@ -1,5 +1,12 @@
 import { OPTIONS, OPTION_NAMES, type OptionName, type RawOptions } from './options.js';
-import { ECR_REGISTRY_HOST, IAM_ROLE_ARN, REGION, registryHostFrom, splitRegistry } from './validation/aws.js';
+import {
+  ECR_REGISTRY_HOST,
+  FIPS_REGION,
+  IAM_ROLE_ARN,
+  REGION,
+  registryHostFrom,
+  splitRegistry,
+} from './validation/aws.js';
 import { CronSyntaxError, parseCron, runGaps } from './validation/cron.js';
 import {
   isDnsLabel,
@@ -11,6 +18,7 @@ import {
   suggestDnsLabel,
 } from './validation/kubernetes.js';
 import { checkCidr } from './validation/network.js';
+import { isGitOpsTool } from './constructs/initial-refresh-job.js';
 
 /** The validated settings everything is built from. Lists are deduplicated, in input order. */
 export type EcrCredentialsConfig = { readonly [K in OptionName]-?: NonNullable<RawOptions[K]> };
@@ -48,6 +56,8 @@ export const DEFAULTS: EcrCredentialsConfig = {
   cpuLimit: '100m',
   memoryRequest: '64Mi',
   memoryLimit: '128Mi',
+  gitops: 'none',
+  prometheusRule: false,
 };
 
 /** ECR authorization tokens are valid for 12 hours from issue. */
@@ -137,6 +147,7 @@ export function resolveOptions(options: RawOptions, naming: Naming): EcrCredenti
     ...checkNamespaceTargeting(config, naming),
     ...checkNetwork(config, naming),
     ...checkResources(config, naming),
+    ...checkGitOps(config, naming),
   ];
   if (config.outDir.trim() === '') {
     problems.push(`${naming.source('outDir')} is empty. Give a directory, e.g. ${naming.option('outDir')} dist.`);
@@ -214,7 +225,7 @@ export function checkSchedule(schedule: string, where: string): string[] {
   return [];
 }
 
-function checkImageAndAws(config: EcrCredentialsConfig, { source }: Naming): string[] {
+function checkImageAndAws(config: EcrCredentialsConfig, { source, option }: Naming): string[] {
   const problems: string[] = [];
   if (!isImageReference(config.image)) {
     problems.push(
@@ -225,6 +236,12 @@ function checkImageAndAws(config: EcrCredentialsConfig, { source }: Naming): str
   if (!REGION.test(config.region)) {
     problems.push(
       `${source('region')} "${config.region}" is not an AWS region name. Use e.g. "us-east-1" or "eu-central-1".`,
+    );
+  }
+  if (config.fips && REGION.test(config.region) && !FIPS_REGION.test(config.region)) {
+    problems.push(
+      `${source('fips')}: ECR has no FIPS endpoints in ${source('region')} "${config.region}", only in the US regions ` +
+        `(us-east-1, us-east-2, us-west-1, us-west-2, us-gov-east-1, us-gov-west-1). Use one of those, or drop ${option('fips')}.`,
     );
   }
   for (const registry of config.registry) {
@@ -239,10 +256,19 @@ function checkImageAndAws(config: EcrCredentialsConfig, { source }: Naming): str
     const host = registryHostFrom(given);
     const hint = ECR_REGISTRY_HOST.test(host)
       ? `Did you mean "${host}"?`
-      : 'Use ACCOUNT.dkr.ecr.REGION.amazonaws.com, e.g. "123456789012.dkr.ecr.eu-west-1.amazonaws.com".';
+      : 'Use ACCOUNT.dkr.ecr.REGION.amazonaws.com (.amazonaws.com.cn in China, dkr.ecr-fips in US regions for FIPS), ' +
+        'e.g. "123456789012.dkr.ecr.eu-west-1.amazonaws.com".';
     problems.push(`${source('registry')} "${registry}" is not an ECR registry host. ${hint}`);
   }
   return problems;
+}
+
+function checkGitOps(config: EcrCredentialsConfig, { source }: Naming): string[] {
+  if (isGitOpsTool(config.gitops)) return [];
+  return [
+    `${source('gitops')} "${config.gitops}" is not a GitOps tool this bundle knows. Use "argocd", "flux", or "none" ` +
+      `(kubectl apply, or any other tool).`,
+  ];
 }
 
 const AUTH_MODES: readonly string[] = ['keys', 'web-identity'];

@@ -171,6 +171,16 @@ export interface RefreshOptions {
    * @default 128Mi
    */
   readonly memoryLimit?: string;
+  /**
+   * GitOps tool that syncs the objects: "argocd" (the first-run Job is a PostSync hook), "flux" (kustomize-controller recreates it when an overlay changes it) or "none".
+   * @default none
+   */
+  readonly gitops?: string;
+  /**
+   * Render a PrometheusRule (prometheus-operator, kube-state-metrics series) that alerts when the refresh has not succeeded for longer than the schedule allows, or a refresh Job failed.
+   * @default false
+   */
+  readonly prometheusRule?: boolean;
 }
 
 /** Options as given on the command line or in a config file, before defaults and validation. */
@@ -396,6 +406,20 @@ export const OPTIONS: { readonly [K in OptionName]-?: OptionSpec } = {
     type: 'string',
     describe: 'Memory limit of the refresh container',
     defaultText: '128Mi',
+  },
+  gitops: {
+    flag: 'gitops',
+    type: 'string',
+    describe:
+      'GitOps tool that syncs the bundle: "argocd" (the first-run Job is a PostSync hook), "flux" (kustomize-controller recreates it when an overlay changes it) or "none"',
+    defaultText: 'none',
+  },
+  prometheusRule: {
+    flag: 'prometheus-rule',
+    type: 'boolean',
+    describe:
+      'Render a PrometheusRule (prometheus-operator, kube-state-metrics series) that alerts when the refresh has not succeeded for longer than the schedule allows, or a refresh Job failed',
+    defaultText: 'false',
   },
 };
 

@@ -19,6 +19,8 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   'v1/Secret': core.Secret,
   'rbac.authorization.k8s.io/v1/ClusterRole': rbac.ClusterRole,
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': rbac.ClusterRoleBinding,
+  'rbac.authorization.k8s.io/v1/Role': rbac.Role,
+  'rbac.authorization.k8s.io/v1/RoleBinding': rbac.RoleBinding,
   'networking.k8s.io/v1/NetworkPolicy': networking.NetworkPolicy,
   'batch/v1/CronJob': batch.CronJob,
   'batch/v1/Job': batch.Job,

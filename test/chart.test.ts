@@ -25,6 +25,10 @@ function cronJobPod(objects: KubeObject[]): PodSpec {
   return cronJob.spec.jobTemplate.spec.template.spec;
 }
 
+function fromSecret(variable: { valueFrom?: unknown }): boolean {
+  return (variable.valueFrom as { secretKeyRef?: unknown } | undefined)?.secretKeyRef !== undefined;
+}
+
 function envOf(pod: PodSpec): Record<string, string | undefined> {
   return Object.fromEntries(pod.containers[0]!.env.map((variable) => [variable.name, variable.value]));
 }
@@ -44,6 +48,8 @@ describe('default bundle', () => {
       'ServiceAccount/ecr-updater/ecr-credential-updater',
       'ClusterRole//ecr-credential-updater',
       'ClusterRoleBinding//ecr-credential-updater',
+      'Role/ecr-updater/ecr-credential-updater-events',
+      'RoleBinding/ecr-updater/ecr-credential-updater-events',
       'NetworkPolicy/ecr-updater/ecr-credential-refresh',
       'ConfigMap/ecr-updater/ecr-credential-refresh-script',
       'CronJob/ecr-updater/ecr-credential-refresh',
@@ -74,6 +80,33 @@ describe('default bundle', () => {
       roleRef: { kind: 'ClusterRole', name: 'ecr-credential-updater' },
       subjects: [{ kind: 'ServiceAccount', name: 'ecr-credential-updater', namespace: 'ecr-updater' }],
     });
+  });
+
+  test('Events: a Role to create them in the updater namespace only, bound to the updater', () => {
+    expect(find(objects, 'Role')).toMatchObject({
+      metadata: { namespace: 'ecr-updater' },
+      rules: [{ apiGroups: [''], resources: ['events'], verbs: ['create'] }],
+    });
+    expect(find(objects, 'RoleBinding')).toMatchObject({
+      metadata: { namespace: 'ecr-updater' },
+      roleRef: { kind: 'Role', name: 'ecr-credential-updater-events' },
+      subjects: [{ kind: 'ServiceAccount', name: 'ecr-credential-updater', namespace: 'ecr-updater' }],
+    });
+  });
+
+  test('the pod knows its Job (name, uid) and namespace through the downward API, for the Event', () => {
+    const env = cronJobPod(objects).containers[0]!.env.filter((variable) => variable.valueFrom !== undefined);
+    expect(env.filter((variable) => variable.name.startsWith('ECR_'))).toEqual([
+      { name: 'ECR_POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+      {
+        name: 'ECR_JOB_NAME',
+        valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } },
+      },
+      {
+        name: 'ECR_JOB_UID',
+        valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/controller-uid']" } },
+      },
+    ]);
   });
 
   test('ServiceAccount does not automount its token; only the refresh pod opts in', () => {
@@ -159,9 +192,10 @@ describe('default bundle', () => {
     expect(find(objects, 'ConfigMap').data).toEqual(TEST_SCRIPTS);
   });
 
-  test('first-run Job runs the same pod as the CronJob and cleans itself up', () => {
-    const job = find(objects, 'Job') as unknown as { spec: { ttlSecondsAfterFinished: number; template: unknown } };
-    expect(job.spec.ttlSecondsAfterFinished).toBe(86400);
+  test('first-run Job runs the same pod as the CronJob and has no TTL (a deleted Job would be re-created)', () => {
+    const job = find(objects, 'Job') as KubeObject & { spec: Record<string, unknown> & { template: unknown } };
+    expect(job.spec).not.toHaveProperty('ttlSecondsAfterFinished');
+    expect(job.metadata.annotations).toBeUndefined();
     const cronJob = find(objects, 'CronJob') as unknown as { spec: { jobTemplate: { spec: { template: unknown } } } };
     expect(job.spec.template).toEqual(cronJob.spec.jobTemplate.spec.template);
   });
@@ -178,7 +212,7 @@ describe('flags reach the objects', () => {
     expect(find(objects, 'Namespace').metadata.name).toBe('pull');
     expect(
       objects.filter((object) => object.metadata.namespace !== undefined).map((o) => o.metadata.namespace),
-    ).toEqual(Array(5).fill('pull'));
+    ).toEqual(Array(7).fill('pull'));
     expect(find(objects, 'ServiceAccount').metadata.name).toBe('refresher');
     expect(find(objects, 'ClusterRole').metadata.name).toBe('refresher');
     expect(find(objects, 'ClusterRoleBinding').subjects).toEqual([
@@ -280,7 +314,7 @@ describe('--auth web-identity', () => {
   test('the pod gets a projected token for the audience and the role, and no key', () => {
     const spec = pod(appliedObjects(options));
     const container = spec.containers[0]!;
-    expect(container.env.filter((variable) => variable.valueFrom !== undefined)).toEqual([]);
+    expect(container.env.filter(fromSecret)).toEqual([]);
     expect(container.env.filter((variable) => variable.name.startsWith('AWS_'))).toEqual([
       { name: 'AWS_ROLE_ARN', value: options.roleArn },
       { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: '/var/run/secrets/ecr-k8s-credentials/aws/token' },
@@ -312,7 +346,7 @@ describe('--auth web-identity', () => {
 
   test('keys mode keeps the key Secret references and the template', () => {
     const env = pod(appliedObjects({})).containers[0]!.env;
-    expect(env.filter((variable) => variable.valueFrom !== undefined).map((variable) => variable.name)).toEqual([
+    expect(env.filter(fromSecret).map((variable) => variable.name)).toEqual([
       'AWS_ACCESS_KEY_ID',
       'AWS_SECRET_ACCESS_KEY',
       'AWS_REGION',
@@ -485,5 +519,97 @@ describe('first-run Job name', () => {
 
   test('ignores the schedule, which does not shape a single run', () => {
     expect(jobName({ schedule: '0 */4 * * *' })).toBe(jobName({}));
+  });
+});
+
+describe('--gitops', () => {
+  const annotationsOf = (gitops: string) => find(appliedObjects({ gitops }), 'Job').metadata.annotations;
+
+  test.each<[string, Record<string, string> | undefined]>([
+    ['none', undefined],
+    [
+      'argocd',
+      {
+        'argocd.argoproj.io/hook': 'PostSync',
+        'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation,HookSucceeded',
+      },
+    ],
+    ['flux', { 'kustomize.toolkit.fluxcd.io/force': 'Enabled' }],
+  ])('%s: the first-run Job carries exactly the annotations of that tool', (gitops, annotations) => {
+    expect(annotationsOf(gitops)).toEqual(annotations);
+  });
+
+  test.each(['none', 'argocd', 'flux'])(
+    '%s: no object but the first-run Job changes, and it keeps no TTL',
+    (gitops) => {
+      const other = appliedObjects({ gitops });
+      const job = find(other, 'Job') as unknown as { spec: Record<string, unknown> };
+      expect(job.spec).not.toHaveProperty('ttlSecondsAfterFinished');
+      const withoutJob = (objects: KubeObject[]) => objects.filter((object) => object.kind !== 'Job');
+      expect(withoutJob(other)).toEqual(withoutJob(appliedObjects()));
+    },
+  );
+
+  test('the Job name does not depend on the tool: switching tools does not rerun the refresh', () => {
+    expect(find(appliedObjects({ gitops: 'argocd' }), 'Job').metadata.name).toBe(
+      find(appliedObjects(), 'Job').metadata.name,
+    );
+  });
+});
+
+describe('--prometheus-rule', () => {
+  interface Rule {
+    alert: string;
+    expr: string;
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+  }
+  const rulesOf = (options: Parameters<typeof appliedObjects>[0]) =>
+    (
+      find(appliedObjects({ prometheusRule: true, ...options }), 'PrometheusRule') as unknown as {
+        spec: { groups: { rules: Rule[] }[] };
+      }
+    ).spec.groups[0]!.rules;
+
+  test('off by default', () => {
+    expect(appliedObjects().filter((object) => object.kind === 'PrometheusRule')).toEqual([]);
+    expect(render().map((file) => file.path)).not.toContain('80-prometheus-rule.yaml');
+  });
+
+  test('renders both alerts in the updater namespace, with runbook text', () => {
+    const objects = appliedObjects({ prometheusRule: true, namespace: 'pull-secrets' });
+    expect(find(objects, 'PrometheusRule')).toMatchObject({
+      apiVersion: 'monitoring.coreos.com/v1',
+      metadata: { name: 'ecr-credential-refresh', namespace: 'pull-secrets' },
+    });
+    const rules = rulesOf({ namespace: 'pull-secrets' });
+    expect(rules.map((rule) => [rule.alert, rule.labels.severity])).toEqual([
+      ['EcrCredentialRefreshOverdue', 'critical'],
+      ['EcrCredentialRefreshJobFailed', 'warning'],
+    ]);
+    for (const rule of rules) {
+      expect(rule.expr).toContain('namespace="pull-secrets"');
+      expect(rule.annotations.runbook).toContain('kubectl -n pull-secrets logs job/');
+    }
+  });
+
+  test.each<[string, number]>([
+    // longest gap + 15 min run deadline + 15 min slack
+    ['0 */6 * * *', (6 * 60 + 30) * 60],
+    ['0 */4 * * *', (4 * 60 + 30) * 60],
+    // 22:00 to 06:00 is the longest gap, not the 2h steps
+    ['0 6-22/2 * * *', (8 * 60 + 30) * 60],
+    // the longest gap --schedule allows: the alert fires 30 min before the last token expires
+    ['0 */11 * * *', (11 * 60 + 30) * 60],
+  ])('the overdue threshold follows the schedule: %s -> %i s', (schedule, seconds) => {
+    const overdue = rulesOf({ schedule })[0]!;
+    expect(overdue.expr).toContain(`> ${seconds}\n`);
+    expect(overdue.expr.match(new RegExp(`> ${seconds}\\n`, 'g'))).toHaveLength(2);
+    expect(overdue.annotations.description).toContain(`"${schedule}"`);
+  });
+
+  test('the file is listed in the Kustomization', () => {
+    const kustomization = render({ prometheusRule: true }).find((file) => file.path === 'Kustomization');
+    expect(kustomization?.content).toContain('- 80-prometheus-rule.yaml');
   });
 });

@@ -102,7 +102,12 @@ const BAD_OPTIONS: [string, RawOptions, string][] = [
   [
     'registry that is not ECR',
     { registry: ['ghcr.io'] },
-    '--registry "ghcr.io" is not an ECR registry host. Use ACCOUNT.dkr.ecr.REGION.amazonaws.com, e.g. "123456789012.dkr.ecr.eu-west-1.amazonaws.com".',
+    '--registry "ghcr.io" is not an ECR registry host. Use ACCOUNT.dkr.ecr.REGION.amazonaws.com (.amazonaws.com.cn in China, dkr.ecr-fips in US regions for FIPS), e.g. "123456789012.dkr.ecr.eu-west-1.amazonaws.com".',
+  ],
+  [
+    'a FIPS registry host outside the US regions',
+    { registry: ['123456789012.dkr.ecr-fips.eu-west-1.amazonaws.com'] },
+    '--registry "123456789012.dkr.ecr-fips.eu-west-1.amazonaws.com" is not an ECR registry host. Use ACCOUNT.dkr.ecr.REGION.amazonaws.com (.amazonaws.com.cn in China, dkr.ecr-fips in US regions for FIPS), e.g. "123456789012.dkr.ecr.eu-west-1.amazonaws.com".',
   ],
   [
     'target namespace',
@@ -182,6 +187,21 @@ const BAD_OPTIONS: [string, RawOptions, string][] = [
     '--egress-cidr "10.1.2.3" is not a valid CIDR: the prefix length is missing. Did you mean "10.1.2.3/32"?',
   ],
   [
+    'a --no-proxy entry with a space',
+    { noProxy: ['.svc cluster.local'] },
+    '--no-proxy ".svc cluster.local" is not a host, domain or CIDR: use e.g. ".svc", "10.0.0.0/8" or "api.internal".',
+  ],
+  [
+    'an STS endpoint with a path',
+    { awsEndpointUrlSts: 'https://vpce-0456.sts.eu-west-1.vpce.amazonaws.com/sts' },
+    '--aws-endpoint-url-sts "https://vpce-0456.sts.eu-west-1.vpce.amazonaws.com/sts" is not an https endpoint URL. Use e.g. "https://vpce-0123-abcd.api.ecr.eu-west-1.vpce.amazonaws.com".',
+  ],
+  [
+    '--fips in a region without FIPS endpoints',
+    { fips: true, region: 'eu-west-1' },
+    '--fips: ECR has no FIPS endpoints in --region "eu-west-1", only in the US regions (us-east-1, us-east-2, us-west-1, us-west-2, us-gov-east-1, us-gov-west-1). Use one of those, or drop --fips.',
+  ],
+  [
     'an ECR endpoint over http',
     { awsEndpointUrlEcr: 'http://vpce.example' },
     '--aws-endpoint-url-ecr "http://vpce.example" is not an https endpoint URL. Use e.g. "https://vpce-0123-abcd.api.ecr.eu-west-1.vpce.amazonaws.com".',
@@ -215,6 +235,11 @@ const BAD_OPTIONS: [string, RawOptions, string][] = [
     'a registry role that is not a role ARN',
     { registry: ['210987654321.dkr.ecr.eu-west-1.amazonaws.com=ecr-pull'] },
     '--registry "210987654321.dkr.ecr.eu-west-1.amazonaws.com=ecr-pull": "ecr-pull" after "=" is not an IAM role ARN. Use HOST=ROLE_ARN, e.g. "210987654321.dkr.ecr.eu-west-1.amazonaws.com=arn:aws:iam::210987654321:role/ecr-pull".',
+  ],
+  [
+    'an unknown GitOps tool',
+    { gitops: 'argo' },
+    '--gitops "argo" is not a GitOps tool this bundle knows. Use "argocd", "flux", or "none" (kubectl apply, or any other tool).',
   ],
 ];
 
@@ -262,7 +287,7 @@ describe('resolveConfig accepts', () => {
     tokenAudience: 'sts.amazonaws.com/cluster-a',
     schedule: '15 */4 * * *',
     image: 'registry.example.com:5000/tools/k8s:1.31.2@sha256:' + 'a'.repeat(64),
-    region: 'eu-central-1',
+    region: 'us-gov-west-1',
     targetNamespaces: ['team-*', 'prod'],
     excludeNamespaces: ['kube-*'],
     namespaceSelector: 'ecr-pull=enabled,env in (prod,staging),!no-ecr',
@@ -287,6 +312,8 @@ describe('resolveConfig accepts', () => {
     cpuLimit: '1',
     memoryRequest: '100M',
     memoryLimit: '1Gi',
+    gitops: 'flux',
+    prometheusRule: true,
   };
 
   test('every option set to a valid non-default value', () => {

@@ -5,9 +5,10 @@ import { expectedType, OPTIONS, PROP_NAMES, type PropName, type RefreshOptions }
 import { readRefreshScripts } from '../refresh-scripts.js';
 import { closest } from '../suggest.js';
 import { EgressNetworkPolicy } from './egress-network-policy.js';
-import { InitialRefreshJob } from './initial-refresh-job.js';
+import { type GitOpsTool, InitialRefreshJob } from './initial-refresh-job.js';
 import { PART_OF, REFRESH_POD_LABELS } from './labels.js';
 import { NamespaceWatcherDeployment } from './namespace-watcher-deployment.js';
+import { RefreshAlertRule } from './refresh-alert-rule.js';
 import { RefreshCronJob } from './refresh-cron-job.js';
 import type { RefreshPodProps } from './refresh-pod-template.js';
 import { RefreshScriptConfigMap, type RefreshScripts } from './refresh-script-config-map.js';
@@ -32,8 +33,8 @@ const CLUSTER_SCOPED: readonly string[] = ['Namespace', 'ClusterRole', 'ClusterR
 /**
  * Keeps a fresh ECR pull secret in every target namespace: the updater's Namespace,
  * ServiceAccount and least-privilege RBAC, its egress NetworkPolicy, the refresh script's
- * ConfigMap, the CronJob, the first-run Job and, if asked, the namespace watcher. The command
- * renders exactly this construct; the props are its options.
+ * ConfigMap, the CronJob, the first-run Job and, if asked, the namespace watcher and a
+ * PrometheusRule. The command renders exactly this construct; the props are its options.
  *
  * Invalid props throw one ConfigError before any object exists, listing every problem by prop
  * name. The AWS key Secret is not part of it: applying placeholders on every sync would
@@ -100,8 +101,13 @@ export class EcrCredentialRefresh extends Construct {
     if (config.watchNamespaces) {
       new NamespaceWatcherDeployment(this, 'NamespaceWatcher', { ...pod, namespace });
     }
+    if (config.prometheusRule) {
+      new RefreshAlertRule(this, 'AlertRule', { namespace, schedule: config.schedule });
+    }
     if (config.initialJob) {
-      new InitialRefreshJob(this, 'InitialJob', { ...pod, namespace, scripts: this.scripts });
+      // Validated by resolveProps.
+      const gitops = config.gitops as GitOpsTool;
+      new InitialRefreshJob(this, 'InitialJob', { ...pod, namespace, scripts: this.scripts, gitops });
     }
     keepOutOfChartNamespace(this);
   }

@@ -10,6 +10,9 @@ export interface RefreshCronJobProps extends RefreshPodProps {
   readonly schedule: string;
 }
 
+/** The longest a refresh Job may run, retries included, before the Job controller fails it. */
+export const REFRESH_DEADLINE_SECONDS = 900;
+
 /** Bounds shared by the scheduled runs and the first-run Job. */
 export function refreshJobSpec(props: RefreshPodProps): JobSpec {
   return {
@@ -30,7 +33,7 @@ export function refreshJobSpec(props: RefreshPodProps): JobSpec {
       ],
     },
     // A hung kubectl or AWS call must not hold the Forbid slot until the next schedule.
-    activeDeadlineSeconds: 900,
+    activeDeadlineSeconds: REFRESH_DEADLINE_SECONDS,
     template: refreshPodTemplate(props),
   };
 }

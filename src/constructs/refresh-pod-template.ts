@@ -72,6 +72,10 @@ function fromAwsSecret(name: string, secretName: string, optional = false): EnvV
   return { name, valueFrom: { secretKeyRef: { name: secretName, key: name, ...(optional ? { optional } : {}) } } };
 }
 
+function fieldEnv(name: string, fieldPath: string): EnvVar {
+  return { name, valueFrom: { fieldRef: { fieldPath } } };
+}
+
 /** The credential part of the pod: environment, and in web-identity mode the token volume. */
 function credentials(auth: RefreshAuth): { env: EnvVar[]; mounts: VolumeMount[]; volumes: Volume[] } {
   if (auth.kind === 'keys') {
@@ -151,6 +155,12 @@ export function refreshPodTemplate(props: RefreshPodProps): PodTemplateSpec {
     ...((props.patchServiceAccounts ?? []).length > 0
       ? [{ name: 'ECR_PATCH_SERVICE_ACCOUNTS', value: (props.patchServiceAccounts ?? []).join(' ') }]
       : []),
+    // The Job this pod runs for, for the Event a failing run leaves on it. The Job controller
+    // labels its pods with the Job's name and uid; the downward API cannot read ownerReferences.
+    // Outside a Job (the watcher) the labels are absent and the variables empty.
+    fieldEnv('ECR_POD_NAMESPACE', 'metadata.namespace'),
+    fieldEnv('ECR_JOB_NAME', "metadata.labels['batch.kubernetes.io/job-name']"),
+    fieldEnv('ECR_JOB_UID', "metadata.labels['batch.kubernetes.io/controller-uid']"),
   ];
   return {
     metadata: { labels: { ...REFRESH_POD_LABELS } },

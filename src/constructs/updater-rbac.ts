@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { KubeClusterRole, KubeClusterRoleBinding } from '../../imports/k8s.js';
+import { KubeClusterRole, KubeClusterRoleBinding, KubeRole, KubeRoleBinding } from '../../imports/k8s.js';
 import { PART_OF } from './labels.js';
 
 export interface UpdaterRbacProps {
@@ -58,6 +58,18 @@ export class UpdaterRbac extends Construct {
     new KubeClusterRoleBinding(this, 'Binding', {
       metadata: { name: props.name, labels: { ...PART_OF } },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role.name },
+      subjects: [{ kind: 'ServiceAccount', name: props.serviceAccountName, namespace: props.serviceAccountNamespace }],
+    });
+    // A run that ends with failures or conflicts leaves an Event on its Job. Events go to the
+    // updater's own namespace only, hence a Role: cluster-wide, a stolen token could flood any
+    // namespace's events with messages of its choosing.
+    const eventRole = new KubeRole(this, 'EventRole', {
+      metadata: { name: `${props.name}-events`, namespace: props.serviceAccountNamespace, labels: { ...PART_OF } },
+      rules: [{ apiGroups: [''], resources: ['events'], verbs: ['create'] }],
+    });
+    new KubeRoleBinding(this, 'EventBinding', {
+      metadata: { name: `${props.name}-events`, namespace: props.serviceAccountNamespace, labels: { ...PART_OF } },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: eventRole.name },
       subjects: [{ kind: 'ServiceAccount', name: props.serviceAccountName, namespace: props.serviceAccountNamespace }],
     });
   }

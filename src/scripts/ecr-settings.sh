@@ -13,36 +13,58 @@ is_region() {
     '' | *[!0-9]*) return 1 ;;
   esac
   case ${1%-*} in
-    [a-z][a-z]-*[!a-z-]* | *-- | *-) return 1 ;;
+    [a-z][a-z]-*[!a-z-]* | *--* | *-) return 1 ;;
     [a-z][a-z]-?*) return 0 ;;
   esac
   return 1
 }
 
-# registry_region HOST: prints the region of an ECR registry host (ACCOUNT.dkr.ecr[-fips].REGION.
-# amazonaws.com, .amazonaws.com.cn in China), fails for anything else. The generator applies the
-# same rule (ECR_REGISTRY_HOST in src/validation/aws.ts).
+# fips_region NAME: ECR has FIPS endpoints in the US regions only (us-east-1/2, us-west-1/2,
+# us-gov-east-1/west-1 today; FIPS_REGION in aws.ts).
+fips_region() {
+  case $1 in
+    us-*) return 0 ;;
+  esac
+  return 1
+}
+
+# registry_region HOST: prints the region of an ECR registry host, fails for anything else:
+# ACCOUNT.dkr.ecr.REGION.amazonaws.com (aws, aws-us-gov), ACCOUNT.dkr.ecr.cn-*.amazonaws.com.cn
+# (aws-cn, and only there), ACCOUNT.dkr.ecr-fips.us-*.amazonaws.com (FIPS), and the dual-stack
+# ACCOUNT.dkr-ecr[-fips].REGION.on.aws. The generator applies the same rule (ECR_REGISTRY_HOST in
+# src/validation/aws.ts); one table (test/fixtures/registry-hosts.json) is run through both.
 registry_region() {
   rr_account=${1%%.*}
   case $rr_account in
     [0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]) ;;
     *) return 1 ;;
   esac
-  case $1 in
-    "$rr_account".dkr.ecr-fips.*) rr_rest=${1#"$rr_account".dkr.ecr-fips.} ;;
-    "$rr_account".dkr.ecr.*) rr_rest=${1#"$rr_account".dkr.ecr.} ;;
-    *) return 1 ;;
-  esac
+  rr_rest=$1
+  for rr_endpoint in dkr.ecr dkr.ecr-fips dkr-ecr dkr-ecr-fips; do
+    rr_rest=${1#"$rr_account.$rr_endpoint."}
+    [ "$rr_rest" = "$1" ] || break
+  done
+  [ "$rr_rest" != "$1" ] || return 1
   rr_region=${rr_rest%%.*}
   is_region "$rr_region" || return 1
-  # China regions live under their own domain; a mismatch would never authenticate.
-  case $rr_region:${rr_rest#"$rr_region"} in
-    cn-*:.amazonaws.com.cn) ;;
-    cn-*:*) return 1 ;;
-    *:.amazonaws.com) ;;
+  case $rr_endpoint:$rr_region:${rr_rest#"$rr_region"} in
+    dkr.ecr:cn-*:.amazonaws.com.cn) ;;
+    *:cn-*:*) return 1 ;;
+    dkr.ecr:*:.amazonaws.com | dkr-ecr:*:.on.aws) ;;
+    dkr.ecr-fips:*:.amazonaws.com | dkr-ecr-fips:*:.on.aws) fips_region "$rr_region" || return 1 ;;
     *) return 1 ;;
   esac
   printf '%s\n' "$rr_region"
+}
+
+# registry_host ACCOUNT REGION: the account's own registry host in REGION, the one its images
+# are pulled by: .amazonaws.com.cn in China, dkr.ecr-fips with AWS_USE_FIPS_ENDPOINT=true.
+registry_host() {
+  case $2:${AWS_USE_FIPS_ENDPOINT:-false} in
+    cn-*) printf '%s.dkr.ecr.%s.amazonaws.com.cn\n' "$1" "$2" ;;
+    *:true) printf '%s.dkr.ecr-fips.%s.amazonaws.com\n' "$1" "$2" ;;
+    *) printf '%s.dkr.ecr.%s.amazonaws.com\n' "$1" "$2" ;;
+  esac
 }
 
 # is_role_arn ARN: an IAM role ARN of any partition, arn:aws|aws-cn|aws-us-gov:iam::ACCOUNT:role/
@@ -89,6 +111,12 @@ read_settings() {
 
   is_region "$aws_region" ||
     die "$EXIT_CONFIG" "AWS_REGION \"$aws_region\" is not an AWS region; set it to the region of your own registry, e.g. eu-west-1"
+  case ${AWS_USE_FIPS_ENDPOINT:-false} in
+    false) ;;
+    true) fips_region "$aws_region" ||
+      die "$EXIT_CONFIG" "AWS_USE_FIPS_ENDPOINT=true, but ECR has no FIPS endpoints in AWS_REGION \"$aws_region\", only in the US regions; set AWS_REGION to e.g. us-gov-west-1, or AWS_USE_FIPS_ENDPOINT to false" ;;
+    *) die "$EXIT_CONFIG" "AWS_USE_FIPS_ENDPOINT \"$AWS_USE_FIPS_ENDPOINT\" must be true or false" ;;
+  esac
   case $secret_name in
     '' | *[!a-z0-9.-]* | [.-]* | *[.-]) die "$EXIT_CONFIG" "ECR_SECRET_NAME \"$secret_name\" is not a valid Secret name; use lowercase letters, digits, '-' and '.', e.g. ecr-registry-credentials" ;;
   esac
@@ -116,7 +144,7 @@ read_settings() {
   for rs_entry in $extra_registries; do
     rs_host=${rs_entry%%=*}
     registry_region "$rs_host" >/dev/null ||
-      die "$EXIT_CONFIG" "ECR_REGISTRIES entry \"$rs_entry\" is not an ECR registry host; use ACCOUNT.dkr.ecr.REGION.amazonaws.com (.amazonaws.com.cn in China), e.g. 123456789012.dkr.ecr.$aws_region.amazonaws.com"
+      die "$EXIT_CONFIG" "ECR_REGISTRIES entry \"$rs_entry\" is not an ECR registry host; use ACCOUNT.dkr.ecr.REGION.amazonaws.com (.amazonaws.com.cn in China, dkr.ecr-fips in US regions for FIPS), e.g. 123456789012.dkr.ecr.$aws_region.amazonaws.com"
     [ "$rs_host" = "$rs_entry" ] || is_role_arn "${rs_entry#*=}" ||
       die "$EXIT_CONFIG" "ECR_REGISTRIES entry \"$rs_entry\": \"${rs_entry#*=}\" is not an IAM role ARN; use HOST=arn:aws:iam::ACCOUNT:role/NAME"
   done

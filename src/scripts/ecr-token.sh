@@ -15,11 +15,7 @@ resolve_account() {
     esac
   fi
 
-  case $aws_region:${AWS_USE_FIPS_ENDPOINT:-false} in
-    cn-*) own_registry=$account_id.dkr.ecr.$aws_region.amazonaws.com.cn ;;
-    *:true) own_registry=$account_id.dkr.ecr-fips.$aws_region.amazonaws.com ;;
-    *) own_registry=$account_id.dkr.ecr.$aws_region.amazonaws.com ;;
-  esac
+  own_registry=$(registry_host "$account_id" "$aws_region")
 }
 
 # collect_registries: sets $registries ("HOST=ROLE_ARN" entries, ROLE_ARN empty for the base

@@ -15,6 +15,7 @@
 #   ecr-write.sh       the Secret writes and each namespace's result
 #   ecr-service-accounts.sh  ServiceAccounts that list the Secret in imagePullSecrets
 #   ecr-watch.sh       the watch mode (first argument `watch`): new namespaces within seconds
+#   ecr-events.sh      a Warning Event on the Job when a run ends with failures or conflicts
 #
 # Environment (defaults in brackets):
 #   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY  credentials for GetAuthorizationToken (the aws
@@ -35,6 +36,8 @@
 #   ECR_APPLY_PARALLELISM   kubectl processes running at once [2]
 #   ECR_PATCH_SERVICE_ACCOUNTS  ServiceAccount names (space-separated) that get the Secret
 #                           appended to imagePullSecrets in every target namespace [none]
+#   ECR_JOB_NAME, ECR_JOB_UID, ECR_POD_NAMESPACE  the Job this run belongs to (downward API);
+#                           a run with failures or conflicts leaves an Event on it [none: no Event]
 #   ECR_HEARTBEAT_FILE, ECR_WATCH_BATCH_SECONDS, ECR_WATCH_TIMEOUT_SECONDS  watch mode only
 #                           [$TMPDIR/ecr-watch-heartbeat, 1, 300]
 #
@@ -92,6 +95,8 @@ esac
 . "$script_dir/ecr-service-accounts.sh"
 # shellcheck source=SCRIPTDIR/ecr-watch.sh
 . "$script_dir/ecr-watch.sh"
+# shellcheck source=SCRIPTDIR/ecr-events.sh
+. "$script_dir/ecr-events.sh"
 
 # One script, two modes: `refresh` (the CronJob: every namespace, once) and `watch` (the
 # namespace watcher: new namespaces as they appear, until stopped).
@@ -143,4 +148,5 @@ fi
 log "$level" summary "namespaces=$listed_count" "selected=$selected" "updated=$updated" \
   "skipped=$skipped" "conflict=$conflicts" "failed=$failed" "lost_workers=$lost_workers" \
   "seconds=$(($(date -u +%s) - started_at))" "exit_code=$exit_code"
+[ "$exit_code" -eq 0 ] || report_run_event
 exit "$exit_code"

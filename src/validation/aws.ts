@@ -2,13 +2,31 @@
 export const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 
 /**
- * A private ECR registry host: ACCOUNT.dkr.ecr[-fips].REGION.amazonaws.com, and in the China
- * regions (and only there) .amazonaws.com.cn. The refresh script applies the same rule
- * (registry_region in ecr-settings.sh); one table (test/fixtures/registry-hosts.json) is run
- * through both, so a host synth accepts is never refused at run time.
+ * Regions where ECR has FIPS endpoints: the US ones (us-east-1/2, us-west-1/2, us-gov-east-1/west-1
+ * in AWS's endpoint table today). The script's fips_region applies the same rule.
  */
-export const ECR_REGISTRY_HOST =
-  /^\d{12}\.dkr\.ecr(?:-fips)?\.(?:cn-[a-z]+-\d+\.amazonaws\.com\.cn|(?!cn-)[a-z]{2}(?:-[a-z]+)+-\d+\.amazonaws\.com)$/;
+export const FIPS_REGION = /^us-/;
+
+const ANY_REGION = '(?!cn-)[a-z]{2}(?:-[a-z]+)+-\\d+';
+const US_REGION = 'us(?:-[a-z]+)+-\\d+';
+
+/**
+ * A private ECR registry host, as images are pulled by it: ACCOUNT.dkr.ecr.REGION.amazonaws.com
+ * (aws, aws-us-gov), ACCOUNT.dkr.ecr.cn-REGION.amazonaws.com.cn (aws-cn, and only there),
+ * ACCOUNT.dkr.ecr-fips.us-REGION.amazonaws.com (FIPS), and the dual-stack
+ * ACCOUNT.dkr-ecr[-fips].REGION.on.aws. The refresh script applies the same rule (registry_region
+ * in ecr-settings.sh); one table (test/fixtures/registry-hosts.json) is run through both, so a host
+ * synth accepts is never refused at run time.
+ */
+export const ECR_REGISTRY_HOST = new RegExp(
+  `^\\d{12}\\.(?:${[
+    'dkr\\.ecr\\.cn-[a-z]+-\\d+\\.amazonaws\\.com\\.cn',
+    `dkr\\.ecr\\.${ANY_REGION}\\.amazonaws\\.com`,
+    `dkr\\.ecr-fips\\.${US_REGION}\\.amazonaws\\.com`,
+    `dkr-ecr\\.${ANY_REGION}\\.on\\.aws`,
+    `dkr-ecr-fips\\.${US_REGION}\\.on\\.aws`,
+  ].join('|')})$`,
+);
 
 /**
  * Turns what people paste (an image reference, a proxyEndpoint URL) into the bare registry host

@@ -13,6 +13,8 @@ const OPTIONS = {
   excludeNamespaces: ['kube-*'],
   registry: ['210987654321.dkr.ecr.eu-west-1.amazonaws.com'],
   watchNamespaces: true,
+  gitops: 'argocd',
+  prometheusRule: true,
 } satisfies EcrCredentialRefreshProps;
 
 function synth(props: EcrCredentialRefreshProps, chartNamespace?: string): KubeObject[] {
@@ -34,6 +36,8 @@ function problemsOf(props: unknown): readonly string[] {
 describe('EcrCredentialRefresh in a chart of its caller', () => {
   test('renders exactly the objects the command does, whatever the chart hashes or namespace', () => {
     const expected = byIdentity(appliedObjects(OPTIONS));
+    expect(find(expected, 'PrometheusRule').metadata.namespace).toBe('platform-ecr');
+    expect(find(expected, 'Job').metadata.annotations).toHaveProperty(['argocd.argoproj.io/hook'], 'PostSync');
     expect(byIdentity(synth({ ...OPTIONS, scripts: TEST_SCRIPTS }))).toEqual(expected);
     expect(byIdentity(synth({ ...OPTIONS, scripts: TEST_SCRIPTS }, 'apps'))).toEqual(expected);
   });

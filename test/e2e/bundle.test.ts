@@ -98,6 +98,8 @@ describe.skipIf(!e2eAvailable.ok)('kubectl apply of dist/', () => {
         'Job',
         'Namespace',
         'NetworkPolicy',
+        'Role',
+        'RoleBinding',
         'ServiceAccount',
       ].sort(),
     );
@@ -310,30 +312,27 @@ describe.skipIf(!e2eAvailable.ok)('the real Job controller runs the bundle', () 
     expect(pods.stdout.trim().split('\n')).toHaveLength(1);
   });
 
-  test('a finished first-run Job is removed by the TTL controller', async () => {
+  test('a finished first-run Job stays, and re-applying dist/ neither recreates nor changes it', async () => {
     const job = initialJob();
     const pod = await podOfJob(job);
-    // Two stand-ins, said plainly: there is no kubelet, so the Pod's success is written to its
-    // status the way a kubelet would; and the Job's TTL (a day in dist/) is cut to 3 seconds.
-    // The Job controller and the TTL-after-finished controller do the rest.
-    await kubectl([
-      'patch',
-      'job',
-      job,
-      '-n',
-      NAMESPACE,
-      '--type=merge',
-      '-p',
-      '{"spec":{"ttlSecondsAfterFinished":3}}',
-    ]);
+    // There is no kubelet: the Pod's success is written to its status the way a kubelet would.
+    // The Job controller does the rest.
     await kubectl([
       ...['patch', 'pod', pod.name, '-n', NAMESPACE, '--subresource=status', '--type=merge'],
       ...['-p', '{"status":{"phase":"Succeeded"}}'],
     ]);
     await kubectl(['wait', '--for=condition=Complete', `job/${job}`, '-n', NAMESPACE, '--timeout=60s']);
-    await kubectl(['wait', '--for=delete', `job/${job}`, '-n', NAMESPACE, '--timeout=60s']);
-    const left = await kubectl(['get', 'job', job, '-n', NAMESPACE, '--ignore-not-found', '-o', 'name']);
-    expect(left.stdout).toBe('');
+    const uid = async () =>
+      (await kubectl(['get', 'job', job, '-n', NAMESPACE, '-o', 'jsonpath={.metadata.uid}'])).stdout;
+    const before = await uid();
+    // No TTL: a GitOps controller would see a TTL-deleted Job missing and create it again.
+    const ttl = await kubectl(['get', 'job', job, '-n', NAMESPACE, '-o', 'jsonpath={.spec.ttlSecondsAfterFinished}']);
+    expect(ttl.stdout).toBe('');
+    const applied = await applyDist();
+    expect(applied.stdout).toMatch(new RegExp(`^job.batch/${job} serverside-applied$`, 'm'));
+    expect(await uid()).toBe(before);
+    const diff = await kubectl(['diff', '--server-side', '-f', DIST_DIR], { allowFail: true });
+    expect({ code: diff.code, stdout: diff.stdout }).toEqual({ code: 0, stdout: '' });
   });
 });
 

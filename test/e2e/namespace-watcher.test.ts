@@ -162,12 +162,13 @@ describe.skipIf(!e2eAvailable.ok)('--watch-namespaces', () => {
     expect(seconds).toBeLessThan(10);
     // Its `default` ServiceAccount, made by kube-controller-manager a moment after the
     // namespace, is waited for and patched after the Secret is written.
-    const readAccount = async () =>
-      JSON.parse(
-        (await cluster().kubectl(['get', 'serviceaccount', 'default', '-n', 'watch-one', '-o', 'json'])).stdout,
-      ) as {
-        imagePullSecrets?: { name: string }[];
-      };
+    // Under load the account may not exist yet when the Secret does: read it as "not yet".
+    type Account = { imagePullSecrets?: { name: string }[] };
+    const readAccount = async (): Promise<Account> => {
+      const args = ['get', 'serviceaccount', 'default', '-n', 'watch-one', '--ignore-not-found', '-o', 'json'];
+      const { stdout } = await cluster().kubectl(args);
+      return stdout.trim() === '' ? {} : (JSON.parse(stdout) as Account);
+    };
     const accountDeadline = Date.now() + 15_000;
     let account = await readAccount();
     while (account.imagePullSecrets === undefined && Date.now() < accountDeadline) {

@@ -181,30 +181,6 @@ describe.skipIf(!e2eAvailable.ok)('--auth web-identity', () => {
   });
 });
 
-const REGISTRY_HOSTS = JSON.parse(
-  readFileSync(new URL('../fixtures/registry-hosts.json', import.meta.url), 'utf8'),
-) as { valid: string[]; invalid: string[] };
-
-describe.skipIf(!e2eAvailable.ok)('one registry-host rule in the generator and the script', () => {
-  const scriptDir = join(import.meta.dirname, '..', '..', 'src', 'scripts');
-
-  test.each([
-    ...REGISTRY_HOSTS.valid.map((host) => ({ host, valid: true })),
-    ...REGISTRY_HOSTS.invalid.map((host) => ({ host, valid: false })),
-  ])('registry_region "$host" -> $valid', async ({ host, valid }) => {
-    const probe = join(mkdtempSync(join(tmpdir(), 'registry-host-')), 'probe.sh');
-    writeFileSync(
-      probe,
-      `. "${scriptDir}/ecr-settings.sh"\nif registry_region "$HOST" >/dev/null; then echo valid; else echo invalid; fi\n`,
-    );
-    const result = await runBusyboxScript(probe, scriptEnv({ HOST: host }));
-    expect({ stdout: result.stdout.trim(), stderr: result.stderr }).toEqual({
-      stdout: valid ? 'valid' : 'invalid',
-      stderr: '',
-    });
-  });
-});
-
 describe.skipIf(!e2eAvailable.ok)('one role-ARN rule in the generator and the script', () => {
   const scriptDir = join(import.meta.dirname, '..', '..', 'src', 'scripts');
 

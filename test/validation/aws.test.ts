@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { ECR_REGISTRY_HOST, IAM_ROLE_ARN, splitRegistry } from '../../src/validation/aws.js';
+import { ECR_REGISTRY_HOST, FIPS_REGION, IAM_ROLE_ARN, splitRegistry } from '../../src/validation/aws.js';
 
 /** The table the refresh script's is_role_arn is run through too (test/e2e/web-identity.test.ts). */
 const ROLE_ARNS = JSON.parse(readFileSync(new URL('../fixtures/role-arns.json', import.meta.url), 'utf8')) as {
@@ -8,12 +8,13 @@ const ROLE_ARNS = JSON.parse(readFileSync(new URL('../fixtures/role-arns.json', 
   invalid: string[];
 };
 
-/** Run through the refresh script's registry_region too (test/e2e/web-identity.test.ts). */
+/** Run through the refresh script's registry_region and registry_host too (test/e2e/partitions.test.ts). */
 const REGISTRY_HOSTS = JSON.parse(
   readFileSync(new URL('../fixtures/registry-hosts.json', import.meta.url), 'utf8'),
 ) as {
   valid: string[];
   invalid: string[];
+  own: { region: string; fips: boolean; host: string }[];
 };
 
 describe('ECR_REGISTRY_HOST', () => {
@@ -22,6 +23,19 @@ describe('ECR_REGISTRY_HOST', () => {
   });
   test.each(REGISTRY_HOSTS.invalid)('rejects "%s"', (host) => {
     expect(ECR_REGISTRY_HOST.test(host)).toBe(false);
+  });
+  test.each(REGISTRY_HOSTS.own)('accepts the own registry host the script builds in $region', ({ host }) => {
+    expect(ECR_REGISTRY_HOST.test(host)).toBe(true);
+  });
+});
+
+describe('FIPS_REGION', () => {
+  test.each(['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'us-gov-east-1', 'us-gov-west-1'])(
+    'accepts %s, where ECR has FIPS endpoints',
+    (region) => expect(FIPS_REGION.test(region)).toBe(true),
+  );
+  test.each(['eu-west-1', 'ca-central-1', 'cn-north-1'])('rejects %s', (region) => {
+    expect(FIPS_REGION.test(region)).toBe(false);
   });
 });
 

@@ -32,7 +32,12 @@ export interface Cluster {
   /** Runs kubectl (the API server's version); throws on a non-zero exit unless allowFail. */
   kubectl: (args: string[], opts?: KubectlOptions) => Promise<KubectlResult>;
   /** Path of a kubeconfig authenticating as the ServiceAccount with a 1h TokenRequest token. */
-  serviceAccountKubeconfig: (namespace: string, name: string) => Promise<string>;
+  /** `via`: reach the API server at another address (e.g. through a forwarder), checked as `tlsServerName`. */
+  serviceAccountKubeconfig: (
+    namespace: string,
+    name: string,
+    via?: { server: string; tlsServerName: string },
+  ) => Promise<string>;
 }
 
 let instance: Cluster | undefined;
@@ -63,11 +68,16 @@ function createCluster(): Cluster {
     return { stdout, stderr, code };
   }
 
-  async function serviceAccountKubeconfig(namespace: string, name: string): Promise<string> {
+  async function serviceAccountKubeconfig(
+    namespace: string,
+    name: string,
+    via?: { server: string; tlsServerName: string },
+  ): Promise<string> {
     const { stdout } = await kubectl(['create', 'token', name, '-n', namespace, '--duration=1h']);
     const file = join(kubeconfigDir, `${namespace}.${name}.${randomBytes(4).toString('hex')}.json`);
     writeKubeconfig(file, {
-      server: info.server,
+      server: via?.server ?? info.server,
+      tlsServerName: via?.tlsServerName,
       caFile: info.caFile,
       user: { token: stdout.trim() },
       namespace,

@@ -29,6 +29,10 @@ export interface ToolPaths {
   readonly scriptToolsDir: string;
   /** Python of the venv that has moto and the aws CLI. */
   readonly python: string;
+  /** promtool, for the alert rules. */
+  readonly promtool: string;
+  /** CRD files of Argo CD, Flux and prometheus-operator (scripts/fetch-crds.sh). */
+  readonly crds: readonly string[];
 }
 
 export interface E2eContext {

@@ -68,6 +68,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
       busyboxDir,
       scriptToolsDir,
       python: found.python,
+      promtool: found.binaries.promtool,
+      crds: found.crds,
     },
   });
 

@@ -20,4 +20,6 @@ export {
 export type { AuditedRun, AuditOptions } from './argv-audit.js';
 export { runWithArgvAudit } from './argv-audit.js';
 export { SERVICE_ACCOUNT_ISSUER } from './control-plane.js';
-export { startProxy, type Proxy } from './proxy.js';
+export { startForwarder, startProxy, type Forwarder, type Proxy } from './proxy.js';
+export { createServingCert } from './pki.js';
+export { installCrds, promtoolPath } from './crds.js';

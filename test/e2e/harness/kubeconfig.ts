@@ -5,6 +5,8 @@ export interface KubeconfigSpec {
   readonly caFile: string;
   /** Either a bearer token or a client certificate/key pair (file paths). */
   readonly user: { readonly token: string } | { readonly certFile: string; readonly keyFile: string };
+  /** The name the server's certificate is checked against. @default - the server URL's host */
+  readonly tlsServerName?: string;
   /** @default - no namespace in the context (kubectl then uses "default") */
   readonly namespace?: string;
 }
@@ -18,7 +20,16 @@ export function writeKubeconfig(file: string, spec: KubeconfigSpec): void {
   const config = {
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: 'e2e', cluster: { server: spec.server, 'certificate-authority': spec.caFile } }],
+    clusters: [
+      {
+        name: 'e2e',
+        cluster: {
+          server: spec.server,
+          'certificate-authority': spec.caFile,
+          ...(spec.tlsServerName ? { 'tls-server-name': spec.tlsServerName } : {}),
+        },
+      },
+    ],
     users: [{ name: 'e2e', user }],
     contexts: [
       {

@@ -37,19 +37,7 @@ export async function createPki(dir: string): Promise<Pki> {
     serviceAccountKeyFile: path('sa.key'),
     serviceAccountPublicKeyFile: path('sa.pub'),
   };
-  await openssl([
-    'req',
-    '-x509',
-    ...EC_KEY,
-    '-keyout',
-    path('ca.key'),
-    '-out',
-    pki.caFile,
-    '-days',
-    '2',
-    '-subj',
-    '/CN=ecr-k8s-credentials-e2e-ca',
-  ]);
+  await createCa(dir);
   await issue(dir, 'apiserver', '/CN=kube-apiserver', [
     'subjectAltName=IP:127.0.0.1,DNS:localhost',
     'extendedKeyUsage=serverAuth',
@@ -61,6 +49,33 @@ export async function createPki(dir: string): Promise<Pki> {
   await openssl(['genrsa', '-out', pki.serviceAccountKeyFile, '2048']);
   await openssl(['rsa', '-in', pki.serviceAccountKeyFile, '-pubout', '-out', pki.serviceAccountPublicKeyFile]);
   return pki;
+}
+
+/** A throw-away CA (DIR/ca.crt, DIR/ca.key) that `issue` signs with. */
+async function createCa(dir: string): Promise<void> {
+  await openssl([
+    'req',
+    '-x509',
+    ...EC_KEY,
+    '-keyout',
+    join(dir, 'ca.key'),
+    '-out',
+    join(dir, 'ca.crt'),
+    '-days',
+    '2',
+    '-subj',
+    '/CN=ecr-k8s-credentials-e2e-ca',
+  ]);
+}
+
+/** A throw-away CA and a serving cert for `dnsName` it signed: a TLS endpoint standing in for AWS's. */
+export async function createServingCert(
+  dir: string,
+  dnsName: string,
+): Promise<{ caFile: string; certFile: string; keyFile: string }> {
+  await createCa(dir);
+  await issue(dir, 'server', `/CN=${dnsName}`, [`subjectAltName=DNS:${dnsName}`, 'extendedKeyUsage=serverAuth']);
+  return { caFile: join(dir, 'ca.crt'), certFile: join(dir, 'server.crt'), keyFile: join(dir, 'server.key') };
 }
 
 async function issue(dir: string, name: string, subject: string, extensions: string[]): Promise<void> {

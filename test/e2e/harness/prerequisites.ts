@@ -9,6 +9,8 @@ export interface Binaries {
   readonly kubeControllerManager: string;
   readonly kubectl: string;
   readonly etcd: string;
+  /** Checks and unit-tests the alert rules. */
+  readonly promtool: string;
 }
 
 export interface FoundPrerequisites {
@@ -19,6 +21,8 @@ export interface FoundPrerequisites {
   readonly scriptKubectl: string;
   readonly python: string;
   readonly aws: string;
+  /** CRD files (Argo CD, Flux, prometheus-operator) the examples are validated against. */
+  readonly crds: readonly string[];
 }
 
 export type PrerequisiteCheck = FoundPrerequisites | { readonly ok: false; readonly why: string };
@@ -50,20 +54,28 @@ export function which(name: string): string | undefined {
 export async function checkPrerequisites(repoRoot: string): Promise<PrerequisiteCheck> {
   const buildScript = join(repoRoot, 'scripts', 'build-control-plane.sh');
   const printed = await run('bash', [buildScript, '--print-paths']);
-  const [kubeApiserver, kubeControllerManager, kubectl, etcd] = printed.stdout.trim().split('\n');
-  if (printed.code !== 0 || !kubeApiserver || !kubeControllerManager || !kubectl || !etcd) {
+  const [kubeApiserver, kubeControllerManager, kubectl, etcd, promtool] = printed.stdout.trim().split('\n');
+  if (printed.code !== 0 || !kubeApiserver || !kubeControllerManager || !kubectl || !etcd || !promtool) {
     return { ok: false, why: `${buildScript} --print-paths failed: ${printed.stderr.trim()}` };
   }
-  const binaries: Binaries = { kubeApiserver, kubeControllerManager, kubectl, etcd };
-  if (![kubeApiserver, kubeControllerManager, kubectl, etcd].every((file) => existsSync(file))) {
+  const binaries: Binaries = { kubeApiserver, kubeControllerManager, kubectl, etcd, promtool };
+  if (![kubeApiserver, kubeControllerManager, kubectl, etcd, promtool].every((file) => existsSync(file))) {
     if (which('go') === undefined) {
       return {
         ok: false,
         why: `kube-apiserver/etcd are not built and Go is not installed (install Go >= 1.26, then ${PREREQS_HINT})`,
       };
     }
-    const code = await buildControlPlane(buildScript);
+    const code = await runVisibly(buildScript);
     if (code !== 0) return { ok: false, why: `${buildScript} failed with exit code ${code} (see its output above)` };
+  }
+  const crdScript = join(repoRoot, 'scripts', 'fetch-crds.sh');
+  const crdPaths = await run('bash', [crdScript, '--print-paths']);
+  const crds = crdPaths.stdout.trim().split('\n');
+  if (crdPaths.code !== 0) return { ok: false, why: `${crdScript} --print-paths failed: ${crdPaths.stderr.trim()}` };
+  if (!crds.every((file) => existsSync(file))) {
+    const code = await runVisibly(crdScript);
+    if (code !== 0) return { ok: false, why: `${crdScript} failed with exit code ${code} (see its output above)` };
   }
 
   const busybox = which('busybox');
@@ -83,10 +95,10 @@ export async function checkPrerequisites(repoRoot: string): Promise<Prerequisite
   }
   // The machine's kubectl is the closest to the one alpine/k8s ships; the built one otherwise.
   const scriptKubectl = existsSync('/usr/bin/kubectl') ? '/usr/bin/kubectl' : binaries.kubectl;
-  return { ok: true, binaries, busybox, jq, scriptKubectl, python, aws };
+  return { ok: true, binaries, busybox, jq, scriptKubectl, python, aws, crds };
 }
 
-function buildControlPlane(script: string): Promise<number> {
+function runVisibly(script: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn('bash', [script], { stdio: ['ignore', 'inherit', 'inherit'] });
     child.on('error', reject);

@@ -2,7 +2,9 @@
 // aws CLI sends them to an http endpoint) are forwarded, CONNECT (https) is tunnelled. Every
 // target is logged. `hosts` maps names to addresses, standing in for the proxy's DNS.
 import { createServer, request, type Server } from 'node:http';
-import { connect } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { connect, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 
 export interface Proxy {
   readonly url: string;
@@ -51,6 +53,45 @@ export function startProxy(hosts: Readonly<Record<string, string>> = {}): Promis
       done({
         url: `http://127.0.0.1:${port}`,
         log,
+        stop: () => new Promise((closed) => server.close(() => closed())),
+      });
+    });
+  });
+}
+
+export interface Forwarder {
+  readonly port: number;
+  /** Connections accepted so far. */
+  readonly connections: () => number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Listens on `host` (a free port) and pipes every connection to 127.0.0.1:`targetPort`; with
+ * `tls`, it terminates TLS with that cert first (an https endpoint in front of plain-http moto).
+ */
+export function startForwarder(
+  host: string,
+  targetPort: number,
+  tls?: { certFile: string; keyFile: string },
+): Promise<Forwarder> {
+  let connections = 0;
+  const pipe = (socket: Socket): void => {
+    connections += 1;
+    const upstream = connect(targetPort, '127.0.0.1');
+    upstream.on('error', () => socket.destroy());
+    socket.on('error', () => upstream.destroy());
+    socket.pipe(upstream).pipe(socket);
+  };
+  const server: NetServer = tls
+    ? createTlsServer({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }, pipe)
+    : createNetServer(pipe);
+  return new Promise((done) => {
+    server.listen(0, host, () => {
+      const address = server.address();
+      done({
+        port: typeof address === 'object' && address ? address.port : 0,
+        connections: () => connections,
         stop: () => new Promise((closed) => server.close(() => closed())),
       });
     });

@@ -1,0 +1,115 @@
+// AWS partitions and FIPS in the script: the registry-host rule run from the table the generator's
+// unit test runs too, the own registry's host per partition, and a FIPS run end to end.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import {
+  bundleObject,
+  cluster,
+  e2eAvailable,
+  loadBundle,
+  runBusyboxScript,
+  scriptEnv,
+  startMoto,
+  renderedSettings,
+  synthBundle,
+  writeScriptFiles,
+  type Moto,
+} from './harness/index.js';
+
+const REGISTRY_HOSTS = JSON.parse(
+  readFileSync(new URL('../fixtures/registry-hosts.json', import.meta.url), 'utf8'),
+) as { valid: string[]; invalid: string[]; own: { region: string; fips: boolean; host: string }[] };
+
+const SCRIPT_DIR = join(import.meta.dirname, '..', '..', 'src', 'scripts');
+
+/** Sources ecr-settings.sh under busybox ash and runs `body` with `env`. */
+async function probe(body: string, env: Record<string, string>): Promise<{ stdout: string; stderr: string }> {
+  const file = join(mkdtempSync(join(tmpdir(), 'partitions-')), 'probe.sh');
+  writeFileSync(file, `. "${SCRIPT_DIR}/ecr-log.sh"\n. "${SCRIPT_DIR}/ecr-settings.sh"\n${body}\n`);
+  const result = await runBusyboxScript(file, scriptEnv(env));
+  return { stdout: result.stdout.trim(), stderr: result.stderr };
+}
+
+describe.skipIf(!e2eAvailable.ok)('one registry-host rule in the generator and the script', () => {
+  test.each([
+    ...REGISTRY_HOSTS.valid.map((host) => ({ host, valid: true })),
+    ...REGISTRY_HOSTS.invalid.map((host) => ({ host, valid: false })),
+  ])('registry_region "$host" -> $valid', async ({ host, valid }) => {
+    const result = await probe('if registry_region "$HOST" >/dev/null; then echo valid; else echo invalid; fi', {
+      HOST: host,
+    });
+    expect(result).toEqual({ stdout: valid ? 'valid' : 'invalid', stderr: '' });
+  });
+
+  test.each(REGISTRY_HOSTS.own)(
+    'the own registry in $region (FIPS $fips) is $host, and the rule accepts it',
+    async ({ region, fips, host }) => {
+      const result = await probe(
+        'h=$(registry_host 123456789012 "$REGION") && printf "%s %s\\n" "$h" "$(registry_region "$h")"',
+        { REGION: region, AWS_USE_FIPS_ENDPOINT: String(fips) },
+      );
+      expect(result).toEqual({ stdout: `${host} ${region}`, stderr: '' });
+    },
+  );
+});
+
+describe.skipIf(!e2eAvailable.ok)('--fips', () => {
+  let moto: Moto;
+
+  beforeAll(async () => {
+    moto = await startMoto();
+  });
+
+  afterAll(async () => {
+    await moto.stop();
+  });
+
+  /** The rendered CronJob's literal env, the way the pod gets it. */
+  async function renderedRun(flags: string[], env: Record<string, string>) {
+    const { kubectl, serviceAccountKubeconfig } = cluster();
+    const namespace = 'ecr-fips';
+    const dir = await synthBundle(['--namespace', namespace, '--no-initial-job', ...flags]);
+    await kubectl(['apply', '--server-side', '--validate=strict', '-f', dir]);
+    await kubectl(['create', 'namespace', 'fips-app'], { allowFail: true });
+    const objects = loadBundle(dir);
+    const rendered = renderedSettings(bundleObject(objects, 'CronJob'));
+    const script = writeScriptFiles(objects, mkdtempSync(join(tmpdir(), 'fips-script-')));
+    return runBusyboxScript(
+      script,
+      scriptEnv({
+        ...rendered,
+        AWS_ENDPOINT_URL: moto.endpoint,
+        AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+        AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+        ECR_TARGET_NAMESPACES: 'fips-app',
+        KUBECONFIG: await serviceAccountKubeconfig(namespace, 'ecr-credential-updater'),
+        ...env,
+      }),
+    );
+  }
+
+  test('the pull secret names the own registry by its dkr.ecr-fips host', async () => {
+    const result = await renderedRun(['--fips', '--region', 'us-gov-west-1'], { AWS_REGION: 'us-gov-west-1' });
+    expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+    const secret = JSON.parse(
+      (await cluster().kubectl(['get', 'secret', 'ecr-registry-credentials', '-n', 'fips-app', '-o', 'json'])).stdout,
+    ) as { data: Record<string, string> };
+    const config = JSON.parse(Buffer.from(secret.data['.dockerconfigjson'] ?? '', 'base64').toString()) as {
+      auths: Record<string, unknown>;
+    };
+    expect(Object.keys(config.auths)).toEqual(['123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com']);
+  });
+
+  test('a region without FIPS endpoints is a configuration error before any call', async () => {
+    const before = (await moto.stats()).getAuthorizationToken;
+    const result = await renderedRun(['--fips', '--region', 'us-east-1'], { AWS_REGION: 'eu-west-1' });
+    expect(result.code).toBe(2);
+    expect(result.stdout).toContain(
+      'event=fatal reason="AWS_USE_FIPS_ENDPOINT=true, but ECR has no FIPS endpoints in AWS_REGION \\"eu-west-1\\", ' +
+        'only in the US regions; set AWS_REGION to e.g. us-gov-west-1, or AWS_USE_FIPS_ENDPOINT to false" exit_code=2',
+    );
+    expect((await moto.stats()).getAuthorizationToken).toBe(before);
+  });
+});
