@@ -1,4 +1,4 @@
-import { OPTIONS, OPTION_NAMES, type OptionName, type RawOptions } from './options.js';
+import { type AuthMode, OPTIONS, OPTION_NAMES, type OptionName, type RawOptions } from './options.js';
 import {
   ECR_REGISTRY_HOST,
   FIPS_REGION,
@@ -271,7 +271,7 @@ function checkGitOps(config: EcrCredentialsConfig, { source }: Naming): string[]
   ];
 }
 
-const AUTH_MODES: readonly string[] = ['keys', 'web-identity'];
+const AUTH_MODES: readonly string[] = ['keys', 'web-identity'] satisfies AuthMode[];
 const ROLE_ARN_EXAMPLE = '"arn:aws:iam::123456789012:role/ecr-credential-updater"';
 
 function checkAuth(config: EcrCredentialsConfig, { source, option }: Naming): string[] {

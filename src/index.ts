@@ -9,6 +9,7 @@ export {
   type EcrCredentialRefreshProps,
   type RefreshSettings,
 } from './constructs/ecr-credential-refresh.js';
+export type { GitOpsTool } from './constructs/initial-refresh-job.js';
 export type { RefreshScripts } from './constructs/refresh-script-config-map.js';
-export type { RefreshOptions } from './options.js';
+export type { AuthMode, RefreshOptions } from './options.js';
 export { readRefreshScripts } from './refresh-scripts.js';

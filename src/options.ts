@@ -5,6 +5,11 @@
  * `registry: [...]`, `network-policy: false`).
  */
 
+import type { GitOpsTool } from './constructs/initial-refresh-job.js';
+
+/** Where the refresh gets AWS credentials (`auth`). */
+export type AuthMode = 'keys' | 'web-identity';
+
 // Adding an option: a documented field here and its row in OPTIONS below (the compiler insists
 // on both), its default in DEFAULTS (config.ts), its README row. test/options.test.ts checks
 // that the field's @default is its row's defaultText (flags named as props), and the public API
@@ -40,7 +45,7 @@ export interface RefreshOptions {
    * Where AWS credentials come from: "keys" (an IAM user's key in awsSecretName) or "web-identity" (the ServiceAccount token exchanged for roleArn).
    * @default keys
    */
-  readonly auth?: string;
+  readonly auth?: AuthMode;
   /**
    * IAM role the ServiceAccount token is exchanged for; required with auth "web-identity".
    * @default - none
@@ -175,7 +180,7 @@ export interface RefreshOptions {
    * GitOps tool that syncs the objects: "argocd" (the first-run Job is a PostSync hook), "flux" (kustomize-controller recreates it when an overlay changes it) or "none".
    * @default none
    */
-  readonly gitops?: string;
+  readonly gitops?: GitOpsTool;
   /**
    * Render a PrometheusRule (prometheus-operator, kube-state-metrics series) that alerts when the refresh has not succeeded for longer than the schedule allows, or a refresh Job failed.
    * @default false
@@ -183,8 +188,11 @@ export interface RefreshOptions {
   readonly prometheusRule?: boolean;
 }
 
+/** On the command line and in a config file a choice (auth, gitops) is any string until it is checked. */
+type Unchecked<T> = { readonly [K in keyof T]: T[K] extends string | undefined ? string : T[K] };
+
 /** Options as given on the command line or in a config file, before defaults and validation. */
-export interface RawOptions extends RefreshOptions {
+export interface RawOptions extends Unchecked<RefreshOptions> {
   /**
    * Directory the command writes the bundle to (the command only).
    * @default dist

@@ -5,7 +5,7 @@ import { expectedType, OPTIONS, PROP_NAMES, type PropName, type RefreshOptions }
 import { readRefreshScripts } from '../refresh-scripts.js';
 import { closest } from '../suggest.js';
 import { EgressNetworkPolicy } from './egress-network-policy.js';
-import { type GitOpsTool, InitialRefreshJob } from './initial-refresh-job.js';
+import { InitialRefreshJob } from './initial-refresh-job.js';
 import { PART_OF, REFRESH_POD_LABELS } from './labels.js';
 import { NamespaceWatcherDeployment } from './namespace-watcher-deployment.js';
 import { RefreshAlertRule } from './refresh-alert-rule.js';
@@ -105,9 +105,7 @@ export class EcrCredentialRefresh extends Construct {
       new RefreshAlertRule(this, 'AlertRule', { namespace, schedule: config.schedule });
     }
     if (config.initialJob) {
-      // Validated by resolveProps.
-      const gitops = config.gitops as GitOpsTool;
-      new InitialRefreshJob(this, 'InitialJob', { ...pod, namespace, scripts: this.scripts, gitops });
+      new InitialRefreshJob(this, 'InitialJob', { ...pod, namespace, scripts: this.scripts, gitops: config.gitops });
     }
     keepOutOfChartNamespace(this);
   }

@@ -205,19 +205,21 @@ try {
     });
   });
 
-  test('props are typed: tsc rejects a misspelt prop and a wrong type', async () => {
+  test('props are typed: tsc rejects a misspelt prop, a wrong type and an unknown choice', async () => {
     const dir = projectDir('typed', {
       'main.ts': `import { App, Chart } from 'cdk8s';
 import { EcrCredentialRefresh } from 'ecr-k8s-credentials';
 const chart = new Chart(new App(), 'platform');
 new EcrCredentialRefresh(chart, 'a', { schedul: '0 */6 * * *' });
 new EcrCredentialRefresh(chart, 'b', { networkPolicy: 'no' });
+new EcrCredentialRefresh(chart, 'c', { gitops: 'argo' });
 `,
     });
     const result = await run(TSC, ['-p', dir], dir);
     expect(result.code).not.toBe(0);
     expect(result.stdout).toContain("'schedul' does not exist in type 'EcrCredentialRefreshProps'");
     expect(result.stdout).toContain("Type 'string' is not assignable to type 'boolean | undefined'");
+    expect(result.stdout).toContain(`Type '"argo"' is not assignable to type 'GitOpsTool | undefined'`);
   });
 });
 
