@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { byIdentity, filesIn, objectsIn } from '../helpers.js';
 import { apiReport } from './api-report.js';
 
@@ -116,6 +116,8 @@ beforeAll(async () => {
   writeFileSync(join(app, 'package-lock.json'), JSON.stringify(lockFor(`../${tarball}`)));
   await ok('npm', ['ci', '--offline', '--no-audit', '--no-fund'], app);
 }, 240_000);
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('the packed package', () => {
   test('holds the compiled modules, declarations and refresh scripts, and no TypeScript sources', async () => {
