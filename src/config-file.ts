@@ -1,23 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { ConfigError, type ConfigFileOptions } from './config.js';
-import { OPTIONS, OPTION_NAMES, type OptionName } from './options.js';
+import { expectedType, OPTIONS, OPTION_NAMES } from './options.js';
 import { closest } from './suggest.js';
 
 const BY_FLAG = new Map(OPTION_NAMES.map((name) => [OPTIONS[name].flag, name]));
-
-function typeProblem(name: OptionName, value: unknown): string | undefined {
-  const { type } = OPTIONS[name];
-  const ok =
-    type === 'list'
-      ? typeof value === 'string' || (Array.isArray(value) && value.every((item) => typeof item === 'string'))
-      : typeof value === (type === 'number' ? 'number' : type);
-  if (ok) return undefined;
-  const expected = { list: 'a list of strings', string: 'a string', boolean: 'true or false', number: 'a number' }[
-    type
-  ];
-  return `"${OPTIONS[name].flag}" is ${JSON.stringify(value)}; it must be ${expected}`;
-}
 
 /**
  * Reads a committed JSON or YAML config file whose keys are the flag names
@@ -58,9 +45,9 @@ export function loadConfigFile(path: string): ConfigFileOptions {
       );
       continue;
     }
-    const problem = typeProblem(name, value);
-    if (problem) {
-      problems.push(`--config "${path}": ${problem}.`);
+    const expected = expectedType(name, value);
+    if (expected) {
+      problems.push(`--config "${path}": "${key}" is ${JSON.stringify(value)}; it must be ${expected}.`);
       continue;
     }
     options[name] = OPTIONS[name].type === 'list' && typeof value === 'string' ? [value] : value;

@@ -1,4 +1,4 @@
-import { OPTIONS, OPTION_NAMES, type OptionName, type RawOptions } from './options.js';
+import { type AuthMode, OPTIONS, OPTION_NAMES, type OptionName, type RawOptions } from './options.js';
 import {
   ECR_REGISTRY_HOST,
   FIPS_REGION,
@@ -91,13 +91,42 @@ function listOf(values: readonly string[]): string[] {
 }
 
 /**
+ * How messages name options, so one rule text serves every user: `--schedule` for the command,
+ * `"schedule" in ecr.yaml` for a config file, `schedule` for the construct's props.
+ */
+export interface Naming {
+  /** The option a bad value came from; the subject of a message. */
+  readonly source: (name: OptionName) => string;
+  /** Another option named in a message's advice. */
+  readonly option: (name: OptionName) => string;
+}
+
+const flagOf = (name: OptionName): string => `--${OPTIONS[name].flag}`;
+
+/** Messages for the construct's props: each option by its prop name. */
+export const PROP_NAMING: Naming = { source: (name) => name, option: (name) => name };
+
+/**
  * Merges defaults, the config file and flags (flags win), then checks every rule and reports
  * all broken ones at once. Nothing is built or written before this returns.
  */
 export function resolveConfig(flags: RawOptions, file?: ConfigFileOptions): EcrCredentialsConfig {
   const fromFile = file?.options ?? {};
-  const pick = <K extends OptionName>(name: K): NonNullable<RawOptions[K]> =>
-    flags[name] ?? fromFile[name] ?? DEFAULTS[name];
+  /** Where a value came from, as the user would find it: `--schedule` or `schedule in ecr.yaml`. */
+  const source = (name: OptionName): string =>
+    flags[name] === undefined && fromFile[name] !== undefined && file
+      ? `"${OPTIONS[name].flag}" in ${file.path}`
+      : flagOf(name);
+  const merged = Object.fromEntries(OPTION_NAMES.map((name) => [name, flags[name] ?? fromFile[name]])) as RawOptions;
+  return resolveOptions(merged, { source, option: flagOf });
+}
+
+/**
+ * Applies the defaults, normalises lists and checks every rule, naming options as `naming`
+ * says; throws one ConfigError listing every problem.
+ */
+export function resolveOptions(options: RawOptions, naming: Naming): EcrCredentialsConfig {
+  const pick = <K extends OptionName>(name: K): NonNullable<RawOptions[K]> => options[name] ?? DEFAULTS[name];
   const merged = Object.fromEntries(OPTION_NAMES.map((name) => [name, pick(name)])) as unknown as EcrCredentialsConfig;
   const config: EcrCredentialsConfig = {
     ...merged,
@@ -110,36 +139,27 @@ export function resolveConfig(flags: RawOptions, file?: ConfigFileOptions): EcrC
     egressCidr: listOf(merged.egressCidr),
     namespaceSelector: merged.namespaceSelector.trim(),
   };
-
-  /** Where a value came from, as the user would find it: `--schedule` or `schedule in ecr.yaml`. */
-  const source = (name: OptionName): string =>
-    flags[name] === undefined && fromFile[name] !== undefined && file
-      ? `"${OPTIONS[name].flag}" in ${file.path}`
-      : `--${OPTIONS[name].flag}`;
-
   const problems = [
-    ...checkNames(config, source),
-    ...checkSchedule(config.schedule, source('schedule')),
-    ...checkImageAndAws(config, source),
-    ...checkAuth(config, source),
-    ...checkNamespaceTargeting(config, source),
-    ...checkNetwork(config, source),
-    ...checkResources(config, source),
-    ...checkGitOps(config, source),
+    ...checkNames(config, naming),
+    ...checkSchedule(config.schedule, naming.source('schedule')),
+    ...checkImageAndAws(config, naming),
+    ...checkAuth(config, naming),
+    ...checkNamespaceTargeting(config, naming),
+    ...checkNetwork(config, naming),
+    ...checkResources(config, naming),
+    ...checkGitOps(config, naming),
   ];
   if (config.outDir.trim() === '') {
-    problems.push(`${source('outDir')} is empty. Give a directory, e.g. --out-dir dist.`);
+    problems.push(`${naming.source('outDir')} is empty. Give a directory, e.g. ${naming.option('outDir')} dist.`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
 
-type Source = (name: OptionName) => string;
-
 /** Namespaces the bundle must never own: it labels its namespace for Pod Security "restricted". */
 const SHARED_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
-function checkNames(config: EcrCredentialsConfig, source: Source): string[] {
+function checkNames(config: EcrCredentialsConfig, { source }: Naming): string[] {
   const problems: string[] = [];
   if (!isDnsLabel(config.namespace)) {
     problems.push(
@@ -205,7 +225,7 @@ export function checkSchedule(schedule: string, where: string): string[] {
   return [];
 }
 
-function checkImageAndAws(config: EcrCredentialsConfig, source: Source): string[] {
+function checkImageAndAws(config: EcrCredentialsConfig, { source, option }: Naming): string[] {
   const problems: string[] = [];
   if (!isImageReference(config.image)) {
     problems.push(
@@ -221,7 +241,7 @@ function checkImageAndAws(config: EcrCredentialsConfig, source: Source): string[
   if (config.fips && REGION.test(config.region) && !FIPS_REGION.test(config.region)) {
     problems.push(
       `${source('fips')}: ECR has no FIPS endpoints in ${source('region')} "${config.region}", only in the US regions ` +
-        `(us-east-1, us-east-2, us-west-1, us-west-2, us-gov-east-1, us-gov-west-1). Use one of those, or drop ${source('fips')}.`,
+        `(us-east-1, us-east-2, us-west-1, us-west-2, us-gov-east-1, us-gov-west-1). Use one of those, or drop ${option('fips')}.`,
     );
   }
   for (const registry of config.registry) {
@@ -243,7 +263,7 @@ function checkImageAndAws(config: EcrCredentialsConfig, source: Source): string[
   return problems;
 }
 
-function checkGitOps(config: EcrCredentialsConfig, source: Source): string[] {
+function checkGitOps(config: EcrCredentialsConfig, { source }: Naming): string[] {
   if (isGitOpsTool(config.gitops)) return [];
   return [
     `${source('gitops')} "${config.gitops}" is not a GitOps tool this bundle knows. Use "argocd", "flux", or "none" ` +
@@ -251,20 +271,20 @@ function checkGitOps(config: EcrCredentialsConfig, source: Source): string[] {
   ];
 }
 
-const AUTH_MODES: readonly string[] = ['keys', 'web-identity'];
+const AUTH_MODES: readonly string[] = ['keys', 'web-identity'] satisfies AuthMode[];
 const ROLE_ARN_EXAMPLE = '"arn:aws:iam::123456789012:role/ecr-credential-updater"';
 
-function checkAuth(config: EcrCredentialsConfig, source: Source): string[] {
+function checkAuth(config: EcrCredentialsConfig, { source, option }: Naming): string[] {
   const problems: string[] = [];
   if (!AUTH_MODES.includes(config.auth)) {
     problems.push(
       `${source('auth')} "${config.auth}" is not a credentials mode. Use "keys" (an IAM user's key in a Secret) ` +
-        `or "web-identity" (no key in the cluster; needs --role-arn).`,
+        `or "web-identity" (no key in the cluster; needs ${option('roleArn')}).`,
     );
   }
   if (config.auth === 'web-identity' && config.roleArn === '') {
     problems.push(
-      `${source('auth')} "web-identity" needs --role-arn, the IAM role the ServiceAccount token is exchanged for, ` +
+      `${source('auth')} "web-identity" needs ${option('roleArn')}, the IAM role the ServiceAccount token is exchanged for, ` +
         `e.g. ${ROLE_ARN_EXAMPLE}; "scripts/bootstrap-iam.sh create --web-identity" creates it and prints it.`,
     );
   }
@@ -276,8 +296,8 @@ function checkAuth(config: EcrCredentialsConfig, source: Source): string[] {
   }
   if (config.roleArn !== '' && config.auth === 'keys') {
     problems.push(
-      `${source('roleArn')} is only used with --auth web-identity (the pod exchanges its ServiceAccount token ` +
-        `for that role). Add --auth web-identity, or drop --role-arn to keep using the key Secret.`,
+      `${source('roleArn')} is only used with ${option('auth')} "web-identity" (the pod exchanges its ServiceAccount ` +
+        `token for that role). Set ${option('auth')} to "web-identity", or drop ${option('roleArn')} to keep using the key Secret.`,
     );
   }
   if (!/^[\x21-\x7e]+$/.test(config.tokenAudience) || config.tokenAudience.includes(',')) {
@@ -289,7 +309,7 @@ function checkAuth(config: EcrCredentialsConfig, source: Source): string[] {
   return problems;
 }
 
-function checkNamespaceTargeting(config: EcrCredentialsConfig, source: Source): string[] {
+function checkNamespaceTargeting(config: EcrCredentialsConfig, { source }: Naming): string[] {
   const problems: string[] = [];
   for (const name of ['targetNamespaces', 'excludeNamespaces'] as const) {
     for (const pattern of config[name]) {
@@ -317,12 +337,12 @@ export function proxyPort(url: string): number | undefined {
 }
 
 /** NO_PROXY as rendered: --no-proxy, or the in-cluster names plus the API server CIDRs. */
-export function noProxyList(config: EcrCredentialsConfig): string[] {
+export function noProxyList(config: Pick<EcrCredentialsConfig, 'noProxy' | 'apiServerCidr'>): string[] {
   if (config.noProxy.length > 0) return [...config.noProxy];
   return ['.svc', '.cluster.local', 'localhost', '127.0.0.1', '169.254.169.254', ...config.apiServerCidr];
 }
 
-function checkNetwork(config: EcrCredentialsConfig, source: Source): string[] {
+function checkNetwork(config: EcrCredentialsConfig, { source }: Naming): string[] {
   const problems: string[] = [];
   for (const name of ['apiServerCidr', 'egressCidr'] as const) {
     for (const cidr of config[name]) {
@@ -373,7 +393,7 @@ export function portProblem(where: string, value: string): string {
   return `${where} "${value}" is not a TCP port. Use a whole number from 1 to 65535, e.g. 6443.`;
 }
 
-function checkResources(config: EcrCredentialsConfig, source: Source): string[] {
+function checkResources(config: EcrCredentialsConfig, { source }: Naming): string[] {
   const problems: string[] = [];
   const pairs = [
     ['cpuRequest', 'cpuLimit', 'CPU', '"50m" or "0.1"'],

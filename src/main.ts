@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { parseCli } from './cli.js';
 import { ConfigError, resolveConfig } from './config.js';
 import { loadConfigFile } from './config-file.js';

@@ -1,45 +1,203 @@
 /**
  * Every user-facing option, in one table: yargs builds the CLI from it, the config-file loader
- * checks keys against it, and the README's option table is written from the same names.
- * A config file uses the flag names as keys (`schedule:`, `registry: [...]`, `network-policy: false`).
+ * checks keys against it, the construct's props are its fields, and the README's option table
+ * is written from the same names. A config file uses the flag names as keys (`schedule:`,
+ * `registry: [...]`, `network-policy: false`).
  */
 
-/** Options as given by a user, before defaults and validation. Every key is optional. */
-export interface RawOptions {
-  readonly outDir?: string;
+import type { GitOpsTool } from './constructs/initial-refresh-job.js';
+
+/** Where the refresh gets AWS credentials (`auth`). */
+export type AuthMode = 'keys' | 'web-identity';
+
+// Adding an option: a documented field here and its row in OPTIONS below (the compiler insists
+// on both), its default in DEFAULTS (config.ts), its README row. test/options.test.ts checks
+// that the field's @default is its row's defaultText (flags named as props), and the public API
+// snapshot of test/pack changes with it (`npm run test:pack -- -u` after review).
+
+/**
+ * The refresher's settings. They are the props of the EcrCredentialRefresh construct and, in
+ * kebab-case, the command's flags and config-file keys (`targetNamespaces` is
+ * `--target-namespaces`). Every field is optional; `@default` is what an absent one means.
+ */
+export interface RefreshOptions {
+  /**
+   * Namespace the updater runs in; the construct creates it and labels it to enforce Pod Security "restricted".
+   * @default ecr-updater
+   */
   readonly namespace?: string;
+  /**
+   * ServiceAccount the updater runs as; also names its ClusterRole and ClusterRoleBinding.
+   * @default ecr-credential-updater
+   */
   readonly serviceAccount?: string;
+  /**
+   * Name of the kubernetes.io/dockerconfigjson pull secret kept fresh in each target namespace.
+   * @default ecr-registry-credentials
+   */
   readonly secretName?: string;
+  /**
+   * Secret in the updater namespace holding AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_REGION (auth "keys" only).
+   * @default aws-ecr-credentials
+   */
   readonly awsSecretName?: string;
-  readonly auth?: string;
+  /**
+   * Where AWS credentials come from: "keys" (an IAM user's key in awsSecretName) or "web-identity" (the ServiceAccount token exchanged for roleArn).
+   * @default keys
+   */
+  readonly auth?: AuthMode;
+  /**
+   * IAM role the ServiceAccount token is exchanged for; required with auth "web-identity".
+   * @default - none
+   */
   readonly roleArn?: string;
+  /**
+   * Audience of the projected ServiceAccount token (auth "web-identity"); the IAM OIDC provider must list it.
+   * @default sts.amazonaws.com
+   */
   readonly tokenAudience?: string;
+  /**
+   * Cron schedule (UTC) of the refresh; rejected if two runs can be 12h or more apart, as ECR tokens expire after 12h.
+   * @default 0 *\/6 * * *
+   */
   readonly schedule?: string;
+  /**
+   * Image with busybox sh, kubectl, the aws CLI and jq; pin it by digest in production.
+   * @default alpine/k8s:1.30.7
+   */
   readonly image?: string;
+  /**
+   * AWS region of the own registry: in the credentials Secret template (auth "keys") or AWS_REGION of the pod (auth "web-identity").
+   * @default us-east-1
+   */
   readonly region?: string;
+  /**
+   * Namespaces (names or globs such as "team-*") that get the pull secret.
+   * @default - all namespaces
+   */
   readonly targetNamespaces?: readonly string[];
+  /**
+   * Namespace globs that never get the pull secret, e.g. "kube-*".
+   * @default - none
+   */
   readonly excludeNamespaces?: readonly string[];
+  /**
+   * Label selector target namespaces must match, e.g. "ecr-pull=enabled".
+   * @default - none
+   */
   readonly namespaceSelector?: string;
+  /**
+   * Extra ECR registry hosts (ACCOUNT.dkr.ecr.REGION.amazonaws.com); "HOST=ROLE_ARN" gets that registry's token by assuming the role. The credentials' own registry in region is always included.
+   * @default - none
+   */
   readonly registry?: readonly string[];
+  /**
+   * CIDRs of the Kubernetes API server endpoints, to narrow the NetworkPolicy's egress rule.
+   * @default - any address
+   */
   readonly apiServerCidr?: readonly string[];
+  /**
+   * Port of the API server endpoints (behind the kubernetes Service) the NetworkPolicy allows.
+   * @default 6443
+   */
   readonly apiServerPort?: number;
+  /**
+   * Proxy for the AWS calls, "http://HOST:PORT", set as HTTPS_PROXY and HTTP_PROXY (both cases) on the pod.
+   * @default - none
+   */
   readonly httpsProxy?: string;
+  /**
+   * Hosts, domains and CIDRs that bypass httpsProxy (NO_PROXY); the API server address is always added at run time.
+   * @default .svc,.cluster.local,localhost,127.0.0.1,169.254.169.254 and apiServerCidr
+   */
   readonly noProxy?: readonly string[];
+  /**
+   * CIDRs the NetworkPolicy allows on 443 (and the proxy port), e.g. the proxy or VPC endpoints.
+   * @default - any address
+   */
   readonly egressCidr?: readonly string[];
+  /**
+   * ECR API endpoint, e.g. a VPC interface endpoint (AWS_ENDPOINT_URL_ECR).
+   * @default - the public regional endpoint
+   */
   readonly awsEndpointUrlEcr?: string;
+  /**
+   * STS endpoint, e.g. a VPC interface endpoint (AWS_ENDPOINT_URL_STS).
+   * @default - the public regional endpoint
+   */
   readonly awsEndpointUrlSts?: string;
+  /**
+   * Use FIPS endpoints (AWS_USE_FIPS_ENDPOINT) and the own registry's dkr.ecr-fips host.
+   * @default false
+   */
   readonly fips?: boolean;
+  /**
+   * Render the egress NetworkPolicy.
+   * @default true
+   */
   readonly networkPolicy?: boolean;
+  /**
+   * Render a Job that refreshes once right after apply.
+   * @default true
+   */
   readonly initialJob?: boolean;
+  /**
+   * Take over same-named pull secrets written by another tool instead of reporting a conflict.
+   * @default false
+   */
   readonly adoptExistingSecrets?: boolean;
+  /**
+   * Render the namespace watcher, a Deployment that writes the pull secret into new namespaces within seconds.
+   * @default false
+   */
   readonly watchNamespaces?: boolean;
+  /**
+   * ServiceAccounts (e.g. "default") that list the pull secret in imagePullSecrets in every target namespace.
+   * @default - none
+   */
   readonly patchServiceAccounts?: readonly string[];
+  /**
+   * CPU request of the refresh container.
+   * @default 50m
+   */
   readonly cpuRequest?: string;
+  /**
+   * CPU limit of the refresh container.
+   * @default 100m
+   */
   readonly cpuLimit?: string;
+  /**
+   * Memory request of the refresh container.
+   * @default 64Mi
+   */
   readonly memoryRequest?: string;
+  /**
+   * Memory limit of the refresh container.
+   * @default 128Mi
+   */
   readonly memoryLimit?: string;
-  readonly gitops?: string;
+  /**
+   * GitOps tool that syncs the objects: "argocd" (the first-run Job is a PostSync hook), "flux" (kustomize-controller recreates it when an overlay changes it) or "none".
+   * @default none
+   */
+  readonly gitops?: GitOpsTool;
+  /**
+   * Render a PrometheusRule (prometheus-operator, kube-state-metrics series) that alerts when the refresh has not succeeded for longer than the schedule allows, or a refresh Job failed.
+   * @default false
+   */
   readonly prometheusRule?: boolean;
+}
+
+/** On the command line and in a config file a choice (auth, gitops) is any string until it is checked. */
+type Unchecked<T> = { readonly [K in keyof T]: T[K] extends string | undefined ? string : T[K] };
+
+/** Options as given on the command line or in a config file, before defaults and validation. */
+export interface RawOptions extends Unchecked<RefreshOptions> {
+  /**
+   * Directory the command writes the bundle to (the command only).
+   * @default dist
+   */
+  readonly outDir?: string;
 }
 
 export type OptionName = keyof RawOptions;
@@ -274,3 +432,22 @@ export const OPTIONS: { readonly [K in OptionName]-?: OptionSpec } = {
 };
 
 export const OPTION_NAMES = Object.keys(OPTIONS) as OptionName[];
+
+/** The construct's props among the options: every option but where the command writes. */
+export type PropName = keyof RefreshOptions;
+
+export const PROP_NAMES = OPTION_NAMES.filter((name): name is PropName => name !== 'outDir');
+
+/**
+ * Why a value given in a file or by a JavaScript caller cannot be the option's type, e.g. "true
+ * or false"; undefined when it can. A list also takes one string.
+ */
+export function expectedType(name: OptionName, value: unknown): string | undefined {
+  const { type } = OPTIONS[name];
+  const ok =
+    type === 'list'
+      ? typeof value === 'string' || (Array.isArray(value) && value.every((item) => typeof item === 'string'))
+      : typeof value === (type === 'number' ? 'number' : type);
+  if (ok) return undefined;
+  return { list: 'a list of strings', string: 'a string', boolean: 'true or false', number: 'a number' }[type];
+}

@@ -1,8 +1,10 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { type BundleFile, renderBundle } from '../src/bundle.js';
 import { type EcrCredentialsConfig, resolveConfig } from '../src/config.js';
 import type { RefreshScripts } from '../src/constructs/refresh-script-config-map.js';
-import type { RawOptions } from '../src/options.js';
+import { OPTIONS, OPTION_NAMES, type RawOptions } from '../src/options.js';
 
 /** Short stand-ins for the refresh scripts: the chart only ships them, so their content is opaque here. */
 export const TEST_SCRIPTS: RefreshScripts = {
@@ -40,4 +42,29 @@ export function find(objects: KubeObject[], kind: string): KubeObject {
   const found = objects.find((object) => object.kind === kind);
   if (!found) throw new Error(`no ${kind} in bundle`);
   return found;
+}
+
+const PROP_BY_FLAG = new Map<string, string>(OPTION_NAMES.map((name) => [OPTIONS[name].flag, name]));
+
+/** A command's message as the construct words it: every `--flag` of an option becomes its prop name. */
+export function withPropNames(message: string): string {
+  return message.replace(/--([a-z0-9-]+)/g, (whole, flag: string) => PROP_BY_FLAG.get(flag) ?? whole);
+}
+
+/** Every file under `dir` by its path relative to `dir`, with its text. */
+export function filesIn(dir: string): Record<string, string> {
+  return Object.fromEntries(
+    readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => {
+        const path = join(entry.parentPath, entry.name);
+        return [path.slice(dir.length + 1), readFileSync(path, 'utf8')];
+      }),
+  );
+}
+
+/** Objects in a stable order: the bundle orders them by file, a chart by construction. */
+export function byIdentity(objects: KubeObject[]): KubeObject[] {
+  const identity = (object: KubeObject) => `${object.kind}/${object.metadata.name}`;
+  return [...objects].sort((a, b) => identity(a).localeCompare(identity(b)));
 }

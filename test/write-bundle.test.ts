@@ -4,21 +4,10 @@ import { dirname, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { ConfigError } from '../src/config.js';
 import { writeBundle } from '../src/write-bundle.js';
-import { render } from './helpers.js';
+import { filesIn, render } from './helpers.js';
 
 function tempOutDir(): string {
   return join(mkdtempSync(join(tmpdir(), 'ecr-write-')), 'dist');
-}
-
-function snapshotDir(dir: string): Record<string, string> {
-  return Object.fromEntries(
-    readdirSync(dir, { recursive: true, withFileTypes: true })
-      .filter((entry) => entry.isFile())
-      .map((entry) => {
-        const path = join(entry.parentPath, entry.name);
-        return [path.slice(dir.length + 1), readFileSync(path, 'utf8')];
-      }),
-  );
 }
 
 describe('writeBundle', () => {
@@ -26,7 +15,7 @@ describe('writeBundle', () => {
     const dir = tempOutDir();
     const files = render();
     writeBundle(files, dir);
-    expect(snapshotDir(dir)).toEqual(Object.fromEntries(files.map((file) => [file.path, file.content])));
+    expect(filesIn(dir)).toEqual(Object.fromEntries(files.map((file) => [file.path, file.content])));
     expect(readdirSync(dirname(dir))).toEqual(['dist']);
   });
 
@@ -54,11 +43,11 @@ describe('writeBundle', () => {
     const dir = tempOutDir();
     writeBundle(render(), dir);
     writeFileSync(join(dir, '50-cron-job.yaml'), 'hand: written\n');
-    const before = snapshotDir(dir);
+    const before = filesIn(dir);
     expect(() => writeBundle(render({ initialJob: false }), dir)).toThrow(ConfigError);
     expect(() => writeBundle(render({ initialJob: false }), dir)).toThrow(
       `--out-dir "${dir}" holds ${join(dir, '50-cron-job.yaml')}, which synth did not write; it will not overwrite it. Move it away or choose another --out-dir.`,
     );
-    expect(snapshotDir(dir)).toEqual(before);
+    expect(filesIn(dir)).toEqual(before);
   });
 });

@@ -7,11 +7,10 @@ import { RefreshCronJob, refreshJobSpec } from './refresh-cron-job.js';
 import type { RefreshScripts } from './refresh-script-config-map.js';
 
 /** The tools whose handling of a one-off Job the bundle knows (`--gitops`). */
-export const GITOPS_TOOLS = ['none', 'argocd', 'flux'] as const;
-export type GitOpsTool = (typeof GITOPS_TOOLS)[number];
+export type GitOpsTool = 'none' | 'argocd' | 'flux';
 
 export function isGitOpsTool(value: string): value is GitOpsTool {
-  return (GITOPS_TOOLS as readonly string[]).includes(value);
+  return Object.hasOwn(GITOPS_ANNOTATIONS, value);
 }
 
 /**

@@ -1,0 +1,151 @@
+import { ApiObject, Chart, JsonPatch } from 'cdk8s';
+import { Construct } from 'constructs';
+import { ConfigError, noProxyList, PROP_NAMING, proxyPort, resolveOptions } from '../config.js';
+import { expectedType, OPTIONS, PROP_NAMES, type PropName, type RefreshOptions } from '../options.js';
+import { readRefreshScripts } from '../refresh-scripts.js';
+import { closest } from '../suggest.js';
+import { EgressNetworkPolicy } from './egress-network-policy.js';
+import { InitialRefreshJob } from './initial-refresh-job.js';
+import { PART_OF, REFRESH_POD_LABELS } from './labels.js';
+import { NamespaceWatcherDeployment } from './namespace-watcher-deployment.js';
+import { RefreshAlertRule } from './refresh-alert-rule.js';
+import { RefreshCronJob } from './refresh-cron-job.js';
+import type { RefreshPodProps } from './refresh-pod-template.js';
+import { RefreshScriptConfigMap, type RefreshScripts } from './refresh-script-config-map.js';
+import { UpdaterNamespace } from './updater-namespace.js';
+import { UpdaterRbac } from './updater-rbac.js';
+import { UpdaterServiceAccount } from './updater-service-account.js';
+
+export interface EcrCredentialRefreshProps extends RefreshOptions {
+  /**
+   * The refresh script files by name (the entry script is refresh-ecr-credentials.sh), shipped in one ConfigMap.
+   * @default - the scripts of this package, readRefreshScripts()
+   */
+  readonly scripts?: RefreshScripts;
+}
+
+/** The props with every default applied, as the objects were built from them. */
+export type RefreshSettings = { readonly [K in keyof RefreshOptions]-?: NonNullable<RefreshOptions[K]> };
+
+/** Kinds the construct renders that have no namespace: a chart's namespace must not be stamped on them. */
+const CLUSTER_SCOPED: readonly string[] = ['Namespace', 'ClusterRole', 'ClusterRoleBinding'];
+
+/**
+ * Keeps a fresh ECR pull secret in every target namespace: the updater's Namespace,
+ * ServiceAccount and least-privilege RBAC, its egress NetworkPolicy, the refresh script's
+ * ConfigMap, the CronJob, the first-run Job and, if asked, the namespace watcher and a
+ * PrometheusRule. The command renders exactly this construct; the props are its options.
+ *
+ * Invalid props throw one ConfigError before any object exists, listing every problem by prop
+ * name. The AWS key Secret is not part of it: applying placeholders on every sync would
+ * overwrite the real keys (see AwsCredentialsSecretTemplate).
+ */
+export class EcrCredentialRefresh extends Construct {
+  /** The props with every default applied. */
+  readonly settings: RefreshSettings;
+  /** The refresh script files shipped in the ConfigMap, by name. */
+  readonly scripts: RefreshScripts;
+
+  constructor(scope: Construct, id: string, props: EcrCredentialRefreshProps = {}) {
+    super(scope, id);
+    const { scripts, ...options } = props;
+    this.settings = resolveProps(options);
+    this.scripts = scripts ?? readRefreshScripts();
+
+    const config = this.settings;
+    const namespace = new UpdaterNamespace(this, 'Namespace', { name: config.namespace }).name;
+    const serviceAccount = new UpdaterServiceAccount(this, 'ServiceAccount', {
+      namespace,
+      name: config.serviceAccount,
+    });
+    new UpdaterRbac(this, 'Rbac', {
+      name: config.serviceAccount,
+      serviceAccountNamespace: namespace,
+      serviceAccountName: serviceAccount.name,
+      secretName: config.secretName,
+      watchNamespaces: config.watchNamespaces,
+      patchServiceAccounts: config.patchServiceAccounts,
+    });
+    if (config.networkPolicy) {
+      new EgressNetworkPolicy(this, 'NetworkPolicy', {
+        namespace,
+        // Every pod of the bundle: the refresh and, with --watch-namespaces, the watcher.
+        podLabels: config.watchNamespaces ? PART_OF : REFRESH_POD_LABELS,
+        apiServerCidrs: config.apiServerCidr,
+        apiServerPort: config.apiServerPort,
+        egressCidrs: config.egressCidr,
+        proxyPort: config.httpsProxy === '' ? undefined : proxyPort(config.httpsProxy),
+      });
+    }
+    const scriptConfigMap = new RefreshScriptConfigMap(this, 'RefreshScript', { namespace, scripts: this.scripts });
+    const pod: RefreshPodProps = {
+      image: config.image,
+      serviceAccountName: serviceAccount.name,
+      auth:
+        config.auth === 'web-identity'
+          ? { kind: 'web-identity', roleArn: config.roleArn, audience: config.tokenAudience, region: config.region }
+          : { kind: 'keys', awsSecretName: config.awsSecretName },
+      scriptConfigMapName: scriptConfigMap.name,
+      pullSecretName: config.secretName,
+      registries: config.registry,
+      targetNamespaces: config.targetNamespaces,
+      excludeNamespaces: config.excludeNamespaces,
+      namespaceSelector: config.namespaceSelector,
+      adoptExistingSecrets: config.adoptExistingSecrets,
+      patchServiceAccounts: config.patchServiceAccounts,
+      ...(config.httpsProxy === '' ? {} : { proxy: { url: config.httpsProxy, noProxy: noProxyList(config) } }),
+      awsEndpoints: { ecr: config.awsEndpointUrlEcr, sts: config.awsEndpointUrlSts, fips: config.fips },
+      resources: config,
+    };
+    new RefreshCronJob(this, 'CronJob', { ...pod, namespace, schedule: config.schedule });
+    if (config.watchNamespaces) {
+      new NamespaceWatcherDeployment(this, 'NamespaceWatcher', { ...pod, namespace });
+    }
+    if (config.prometheusRule) {
+      new RefreshAlertRule(this, 'AlertRule', { namespace, schedule: config.schedule });
+    }
+    if (config.initialJob) {
+      new InitialRefreshJob(this, 'InitialJob', { ...pod, namespace, scripts: this.scripts, gitops: config.gitops });
+    }
+    keepOutOfChartNamespace(this);
+  }
+}
+
+/** cdk8s stamps a chart's namespace on every object without one, cluster-scoped or not. */
+function keepOutOfChartNamespace(scope: Construct): void {
+  if (Chart.of(scope).namespace === undefined) return;
+  for (const object of scope.node.findAll()) {
+    if (ApiObject.isApiObject(object) && CLUSTER_SCOPED.includes(object.kind)) {
+      object.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
+    }
+  }
+}
+
+const CONSTRUCT_ONLY_PROPS: readonly string[] = ['scripts'];
+
+/**
+ * The same rules as the command, each message naming the prop. Types and names are checked at
+ * run time too: a JavaScript caller's misspelt prop must not silently fall back to a default.
+ */
+function resolveProps(options: RefreshOptions): RefreshSettings {
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined) continue;
+    if (!(PROP_NAMES as readonly string[]).includes(key)) {
+      const guess = closest(key, [...PROP_NAMES, ...CONSTRUCT_ONLY_PROPS]);
+      problems.push(`${key} is not a prop of EcrCredentialRefresh.${guess ? ` Did you mean ${guess}?` : ''}`);
+      continue;
+    }
+    const expected = expectedType(key as PropName, value);
+    if (expected) problems.push(`${key} is ${JSON.stringify(value)}; it must be ${expected}.`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const given = Object.fromEntries(
+    PROP_NAMES.map((name) => [
+      name,
+      OPTIONS[name].type === 'list' && typeof options[name] === 'string' ? [options[name]] : options[name],
+    ]),
+  ) as RefreshOptions;
+  const config = resolveOptions(given, PROP_NAMING);
+  return Object.fromEntries(PROP_NAMES.map((name) => [name, config[name]])) as unknown as RefreshSettings;
+}
