@@ -102,9 +102,10 @@ api_server_name() {
   esac
 }
 
-# curl_settings: curl's config lines shared by every request of a run.
+# curl_settings: curl's config lines shared by every request of a run. `silent` alone leaves the
+# progress meter of --parallel on.
 curl_settings() {
-  printf '%s\n' "$api_config" silent http2 parallel "parallel-max = $API_STREAMS" 'request = PATCH' \
+  printf '%s\n' "$api_config" silent no-progress-meter http2 parallel "parallel-max = $API_STREAMS" 'request = PATCH' \
     'header = "Content-Type: application/apply-patch+yaml"' 'header = "Accept: application/json"' \
     'header = "Expect:"' 'connect-timeout = 10' 'max-time = 30' "retry = $API_RETRIES" \
     retry-all-errors "retry-max-time = $API_RETRY_SECONDS" \
