@@ -74,8 +74,12 @@ api_access() {
     fi
     rm -f "$work/kubeconfig.json"
   fi
+  # No token (a client certificate instead) leaves the file empty. A token file without a final
+  # newline still fills api_token, though read returns non-zero.
   api_token=
-  [ ! -r "$aa_token_file" ] || IFS= read -r api_token <"$aa_token_file" || [ -n "$api_token" ]
+  if [ -s "$aa_token_file" ]; then
+    IFS= read -r api_token <"$aa_token_file" || :
+  fi
   if [ -n "$api_token" ]; then
     secret_values="$secret_values $api_token"
     api_config="$api_config${NL}header = \"Authorization: Bearer $api_token\""

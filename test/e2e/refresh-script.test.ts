@@ -392,6 +392,14 @@ describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from 
     for (const name of fresh) expect(await readSecret(name)).toBeNull();
   });
 
+  test('a kubeconfig with a client certificate instead of a token works too', async () => {
+    await createNamespaces(['cert-1', 'cert-2']);
+    const run = await refresh({ ECR_TARGET_NAMESPACES: 'cert-*', KUBECONFIG: cluster().adminKubeconfig });
+    expect(exitOf(run, EXIT.ok)).toBe(EXIT.ok);
+    expect(resultsFor(run, ['cert-1', 'cert-2'])).toEqual(['updated', 'updated']);
+    expect(dockerConfig((await readSecret('cert-2'))!).auths[OWN_HOST]?.auth).toBe(MOTO_TOKEN);
+  });
+
   test('namespaces that cannot be listed (refused credentials) exit 4 and write nothing', async () => {
     await createNamespaces(['nolist-1']);
     const config = JSON.parse(readFileSync(saKubeconfig, 'utf8')) as {
