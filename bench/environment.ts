@@ -57,7 +57,7 @@ export async function prepareTools(repoRoot: string, workDir: string, kubectl: s
   const busyboxDir = join(workDir, 'bin', 'busybox');
   const toolsDir = join(workDir, 'bin', 'tools');
   await createBusyboxDir(found.busybox, busyboxDir);
-  createToolsDir(toolsDir, { kubectl: scriptKubectl, aws: found.aws, jq: found.jq });
+  createToolsDir(toolsDir, { kubectl: scriptKubectl, aws: found.aws, jq: found.jq, curl: found.curl });
   return {
     busybox: found.busybox,
     busyboxDir,

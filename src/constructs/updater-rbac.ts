@@ -35,7 +35,7 @@ export class UpdaterRbac extends Construct {
           resources: ['namespaces'],
           verbs: props.watchNamespaces === true ? ['list', 'watch'] : ['list'],
         },
-        // `kubectl apply --server-side` sends one PATCH per Secret and never GETs it; the API
+        // The script's server-side apply is one PATCH per Secret and never GETs it; the API
         // server checks `create` when the Secret does not exist yet. For that apply-create path
         // the API server authorizes with the object's name, so resourceNames limits both verbs
         // to the managed Secret (a plain POST create would not be name-restricted; the script

@@ -2,72 +2,155 @@
 # each namespace's result. Sourced by refresh-ecr-credentials.sh; defines functions only.
 # shellcheck shell=sh
 
-# print_secret NAMESPACE: one Secret as a YAML document (JSON is YAML). Everything in it is
-# either validated above or a namespace name from the API server, so nothing needs escaping.
+# Requests one curl process has in flight at once, multiplexed over one HTTP/2 connection.
+readonly API_STREAMS=50
+# A request the API server throttles (429, honouring Retry-After), answers with 5xx, or that
+# loses its connection is sent again up to API_RETRIES times with growing pauses (1, 2, 4, ... s),
+# never past API_RETRY_SECONDS after its first try.
+readonly API_RETRIES=4
+readonly API_RETRY_SECONDS=60
+readonly SERVICE_ACCOUNT_DIR=/var/run/secrets/kubernetes.io/serviceaccount
+
+# print_secret: the Secret as an apply patch (JSON is YAML). It names no namespace: the API
+# server takes it from the URL, so one file serves every namespace. Everything in it is either
+# validated above or fixed, so nothing needs escaping.
 print_secret() {
-  printf -- '---\n{"apiVersion":"v1","kind":"Secret","metadata":{"name":"%s","namespace":"%s",' "$secret_name" "$1"
+  printf '{"apiVersion":"v1","kind":"Secret","metadata":{"name":"%s",' "$secret_name"
   printf '"labels":{"app.kubernetes.io/managed-by":"%s","app.kubernetes.io/part-of":"ecr-k8s-credentials","app.kubernetes.io/component":"pull-secret"},' "$FIELD_MANAGER"
   printf '"annotations":{"%s/refreshed-at":"%s","%s/expires-at":"%s","%s/registries":"%s"}},' \
     "$ANNOTATION_PREFIX" "$refreshed_at" "$ANNOTATION_PREFIX" "$expires_at" "$ANNOTATION_PREFIX" "$registry_list"
   printf '"type":"kubernetes.io/dockerconfigjson","data":{".dockerconfigjson":"%s"}}\n' "$docker_config_b64"
 }
 
-# kubectl_apply: applies the Secrets on stdin. Server-side apply never reads the object first, so
-# `patch` (and `create` the first time) on this one Secret name is all the RBAC it needs. Without
-# --force-conflicts the API server refuses to take fields another field manager owns: a Secret
-# someone else made is reported as a conflict, not replaced.
-# --validate=false: the documents are generated and fixed; kubectl's client-side schema check
-# costs ~40 ms of CPU per object, ten times the write itself.
-# -v=6 logs one line per request (method, URL, status; never a body), which is how a batch's
-# results are matched to namespaces: kubectl's own output names no namespace.
-kubectl_apply() {
-  if [ "$adopt_existing" = true ]; then
-    kubectl apply --server-side "--field-manager=$FIELD_MANAGER" --force-conflicts \
-      --validate=false --request-timeout=30s -v=6 -o name -f -
+# kubeconfig_field JQ_PATH: prints one field of the current context's flattened kubeconfig.
+kubeconfig_field() {
+  jq -r "$1 // empty" "$work/kubeconfig.json"
+}
+
+# kubeconfig_file JQ_PATH NAME: decodes one embedded (base64) file of the kubeconfig into
+# $work/NAME and prints curl's config line for it, KEY = "PATH", if the field is present.
+kubeconfig_file() {
+  kubeconfig_field "$1" >"$work/$2.b64"
+  if [ -s "$work/$2.b64" ]; then
+    base64 -d <"$work/$2.b64" >"$work/$2" ||
+      die "$EXIT_CONFIG" "the kubeconfig's $1 is not base64; fix the kubeconfig (KUBECONFIG=${KUBECONFIG:-~/.kube/config})"
+    printf '%s = "%s"\n' "$2" "$work/$2"
+  fi
+  rm -f "$work/$2.b64"
+}
+
+# api_access: sets $api_server (the API server's URL) and $api_config (curl config lines that
+# carry the CA and the credentials). In a pod without KUBECONFIG: the ServiceAccount's token
+# and CA and KUBERNETES_SERVICE_HOST/PORT. Otherwise the current context of the kubeconfig, as
+# kubectl reads it (bearer token, token file or client certificate). The token goes to curl in
+# its config on stdin, never as an argument.
+api_access() {
+  if [ -z "${KUBECONFIG:-}" ] && [ -n "${KUBERNETES_SERVICE_HOST:-}" ] && [ -r "$SERVICE_ACCOUNT_DIR/token" ]; then
+    case $KUBERNETES_SERVICE_HOST in
+      *:*) api_server="https://[$KUBERNETES_SERVICE_HOST]:${KUBERNETES_SERVICE_PORT:-443}" ;;
+      *) api_server="https://$KUBERNETES_SERVICE_HOST:${KUBERNETES_SERVICE_PORT:-443}" ;;
+    esac
+    api_config="cacert = \"$SERVICE_ACCOUNT_DIR/ca.crt\""
+    aa_token_file=$SERVICE_ACCOUNT_DIR/token
   else
-    kubectl apply --server-side "--field-manager=$FIELD_MANAGER" \
-      --validate=false --request-timeout=30s -v=6 -o name -f -
+    kubectl config view --raw --minify --flatten -o json >"$work/kubeconfig.json" 2>"$work/kubectl.err" ||
+      die "$EXIT_KUBERNETES" "cannot read the kubeconfig: $(last_line "$work/kubectl.err"); nothing was written"
+    api_server=$(kubeconfig_field '.clusters[0].cluster.server')
+    api_server=${api_server%/}
+    [ -n "$api_server" ] ||
+      die "$EXIT_CONFIG" "the kubeconfig's current context names no server; set KUBECONFIG to a kubeconfig with a current context"
+    api_config=$(
+      kubeconfig_file '.clusters[0].cluster["certificate-authority-data"]' cacert
+      kubeconfig_file '.users[0].user["client-certificate-data"]' cert
+      kubeconfig_file '.users[0].user["client-key-data"]' key
+      [ "$(kubeconfig_field '.clusters[0].cluster["insecure-skip-tls-verify"]')" != true ] || echo insecure
+    )
+    aa_server_name=$(kubeconfig_field '.clusters[0].cluster["tls-server-name"]')
+    [ -z "$aa_server_name" ] || api_server_name "$aa_server_name"
+    aa_token_file=$(kubeconfig_field '.users[0].user.tokenFile')
+    if [ -z "$aa_token_file" ]; then
+      aa_token_file=$work/api-token
+      kubeconfig_field '.users[0].user.token' >"$aa_token_file"
+    fi
+    rm -f "$work/kubeconfig.json"
+  fi
+  # No token (a client certificate instead) leaves the file empty. A token file without a final
+  # newline still fills api_token, though read returns non-zero.
+  api_token=
+  if [ -s "$aa_token_file" ]; then
+    IFS= read -r api_token <"$aa_token_file" || :
+  fi
+  if [ -n "$api_token" ]; then
+    secret_values="$secret_values $api_token"
+    api_config="$api_config${NL}header = \"Authorization: Bearer $api_token\""
   fi
 }
 
-# attribute KUBECTL_STDERR: prints "NAMESPACE STATUS [ERROR]" for each Secret kubectl sent, in
-# the order sent. STATUS is the HTTP status ("none" if no answer came). kubectl prints its errors
-# after the run, in the order of the objects, so the Nth error belongs to the Nth failed request;
-# when the counts disagree the ERROR is left out and the caller asks again one by one. Both
-# request-log formats are understood: kubectl <= 1.31 `PATCH URL 409 Conflict in 3 milliseconds`,
-# kubectl >= 1.32 `"Response" verb="PATCH" url="URL" status="409 Conflict"`.
-attribute() {
-  awk '
-    /round_trippers/ && /\/namespaces\/[^\/]*\/secrets\// {
-      match($0, /\/namespaces\/[^\/]*\/secrets\//)
-      ns = substr($0, RSTART + 12, RLENGTH - 21)
-      rest = substr($0, RSTART + RLENGTH)
-      code = ""
-      if (match(rest, /status="[0-9][0-9][0-9]/)) code = substr(rest, RSTART + 8, 3)
-      else if (match(rest, / [1-5][0-9][0-9] [A-Z]/)) code = substr(rest, RSTART + 1, 3)
-      if (!(ns in status)) order[++sent] = ns
-      status[ns] = code
-      next
-    }
-    /^(error: )?(Error from server|Apply failed with)/ || /^error: / { errors[++reported] = $0 }
-    END {
-      failures = 0
-      for (i = 1; i <= sent; i++) if (status[order[i]] !~ /^2/) failures++
-      nth = 0
-      for (i = 1; i <= sent; i++) {
-        ns = order[i]
-        message = ""
-        if (status[ns] !~ /^2/) {
-          nth++
-          if (failures == reported) message = errors[nth]
-        }
-        printf "%s %s %s\n", ns, (status[ns] == "" ? "none" : status[ns]), message
-      }
-    }' "$1"
+# api_server_name NAME: the kubeconfig's tls-server-name. curl checks the certificate against the
+# URL's host, so the URL names NAME and `connect-to` sends the connection to the server's real
+# address; the proxy is bypassed when NO_PROXY lists that address, as it would be without NAME.
+api_server_name() {
+  asn_authority=${api_server#https://}
+  asn_authority=${asn_authority%%/*}
+  case $asn_authority in
+    \[*\]:*) asn_host=${asn_authority%:*} asn_port=${asn_authority##*:} ;;
+    \[*\]) asn_host=$asn_authority asn_port=443 ;;
+    *:*) asn_host=${asn_authority%:*} asn_port=${asn_authority##*:} ;;
+    *) asn_host=$asn_authority asn_port=443 ;;
+  esac
+  api_server="https://$1:$asn_port${api_server#https://"$asn_authority"}"
+  api_config="$api_config${NL}connect-to = \"$1:$asn_port:$asn_host:$asn_port\""
+  asn_bypass=${NO_PROXY:-${no_proxy:-}}
+  case ",$asn_bypass," in
+    *",$asn_host,"* | *",*,"*) api_config="$api_config${NL}noproxy = \"$1\"" ;;
+  esac
 }
 
-# settle NAMESPACE STATUS ERROR: logs and counts one namespace's result; STATUS 000 means "failed,
-# see ERROR". Returns 1 when the result is unknown (no status, or a failure without its message).
+# curl_settings: curl's config lines shared by every request of a run. `silent` alone leaves the
+# progress meter of --parallel on.
+curl_settings() {
+  printf '%s\n' "$api_config" silent no-progress-meter http2 parallel "parallel-max = $API_STREAMS" 'request = PATCH' \
+    'header = "Content-Type: application/apply-patch+yaml"' 'header = "Accept: application/json"' \
+    'header = "Expect:"' 'connect-timeout = 10' 'max-time = 30' "retry = $API_RETRIES" \
+    retry-all-errors "retry-max-time = $API_RETRY_SECONDS" \
+    'write-out = "%{http_code} %{exitcode} %{filename_effective} %{errormsg}\n"'
+}
+
+# curl_batch NAMESPACE...: one curl process sends one server-side apply (a PATCH of the Secret
+# with the field manager, and force=true to adopt) per namespace and writes each response to
+# its own file; then each namespace's result is read from its own status and body. Server-side
+# apply never reads the object first, so `patch` (and `create` the first time) on this one
+# Secret name is all the RBAC it needs. Without force the API server refuses to take fields
+# another field manager owns: a Secret someone else made is reported as a conflict, not replaced.
+curl_batch() {
+  cb_dir=$work/responses.$worker
+  mkdir -p "$cb_dir"
+  {
+    curl_settings
+    for cb_ns; do
+      printf 'url = "%s/api/v1/namespaces/%s/secrets/%s?fieldManager=%s&force=%s"\noutput = "%s"\nupload-file = "%s"\n' \
+        "$api_server" "$cb_ns" "$secret_name" "$FIELD_MANAGER" "$adopt_existing" "$cb_dir/$cb_ns" "$work/secret.json"
+    done
+  } | curl -q --config - >"$work/results.$worker" 2>"$work/curl.err.$worker" || true
+  # One line per finished request: STATUS CURL_EXIT FILE [ERROR].
+  while read -r cb_status cb_exit cb_file cb_error; do
+    cb_ns=${cb_file##*/}
+    settle "$cb_ns" "$cb_status" "$cb_exit" "$cb_error"
+    : >"$cb_dir/$cb_ns.done"
+  done <"$work/results.$worker"
+  for cb_ns; do
+    [ -f "$cb_dir/$cb_ns.done" ] || settle "$cb_ns" 000 1 "no result from curl: $(last_line "$work/curl.err.$worker")"
+  done
+  rm -rf "$cb_dir"
+}
+
+# status_message FILE: the message of the Kubernetes Status in FILE; nothing else of the body
+# (a response that echoes the Secret) is ever printed.
+status_message() {
+  jq -r 'if type == "object" and .kind == "Status" then .message // "" | gsub("\n"; " ") else "" end' "$1" 2>/dev/null
+}
+
+# settle NAMESPACE HTTP_STATUS CURL_EXIT ERROR: logs and counts one namespace's result.
 settle() {
   case $2 in
     2??)
@@ -75,90 +158,45 @@ settle() {
       updated=$((updated + 1))
       return 0
       ;;
-    none) return 1 ;;
-  esac
-  case $3 in
-    *"being terminated"*) skip "$1" "namespace is terminating" ;;
-    *"namespaces \"$1\" not found"*) skip "$1" "namespace no longer exists" ;;
-    *"Apply failed with"*)
-      st_error=${3#*Apply failed with }
-      quote "Secret $secret_name belongs to another field manager (${st_error#*: }); left unchanged; to take it over, synthesize with --adopt-existing-secrets (sets ECR_ADOPT_EXISTING=true)"
-      log error namespace "namespace=$1" result=conflict "reason=$quoted"
-      conflicts=$((conflicts + 1))
-      ;;
-    '')
-      return 1
-      ;;
-    *)
-      st_error=${3#error: }
-      quote "${st_error#Error from server }"
+    000)
+      quote "no answer from the API server (curl exit $3: $4)"
       log error namespace "namespace=$1" result=failed "reason=$quoted"
       failed=$((failed + 1))
+      return 0
       ;;
   esac
-}
-
-# apply_one NAMESPACE: applies a single Secret, so kubectl's one error is this namespace's.
-apply_one() {
-  if print_secret "$1" | kubectl_apply >"$work/out.$worker" 2>"$work/err.$worker"; then
-    settle "$1" 200 ''
-    return 0
-  fi
-  # The error's first line: not a request-log line, not a response dump, not a warning.
-  ao_error=
-  while IFS= read -r ao_read || [ -n "$ao_read" ]; do
-    case $ao_read in
-      '' | I[0-9][0-9][0-9][0-9]\ * | ' '* | '}'* | ']'* | '{'* | Warning:*) ;;
-      *)
-        ao_error=$ao_read
-        break
-        ;;
-    esac
-  done <"$work/err.$worker"
-  settle "$1" 000 "${ao_error:-kubectl apply failed without a message}"
-}
-
-# apply_batch NAMESPACE...: one kubectl process for many Secrets; a failed request does not stop
-# the ones after it. Namespaces whose result the request log leaves unclear are applied again one
-# by one (applying an unchanged Secret again changes nothing).
-apply_batch() {
-  ab_status=0
-  { for ab_ns; do print_secret "$ab_ns"; done; } | kubectl_apply >"$work/out.$worker" 2>"$work/err.$worker" || ab_status=$?
-  if [ "$ab_status" -eq 0 ]; then
-    ab_written=0
-    while IFS= read -r ab_line; do
-      case $ab_line in
-        secret/*) ab_written=$((ab_written + 1)) ;;
+  st_message=
+  [ ! -f "$work/responses.$worker/$1" ] || st_message=$(status_message "$work/responses.$worker/$1")
+  case $2 in
+    403)
+      case $st_message in
+        *"being terminated"*)
+          skip "$1" "namespace is terminating"
+          return 0
+          ;;
       esac
-    done <"$work/out.$worker"
-    if [ "$ab_written" -eq "$#" ]; then
-      for ab_ns; do
-        log info namespace "namespace=$ab_ns" result=updated
-      done
-      updated=$((updated + $#))
+      ;;
+    404)
+      skip "$1" "namespace no longer exists"
       return 0
-    fi
-  fi
-  attribute "$work/err.$worker" >"$work/attr.$worker"
-  ab_unclear=
-  ab_line=
-  for ab_ns; do
-    [ -n "$ab_line" ] || IFS= read -r ab_line <&4 || ab_line=
-    case $ab_line in
-      "$ab_ns "*)
-        ab_rest=${ab_line#"$ab_ns" }
-        ab_line=
-        settle "$ab_ns" "${ab_rest%% *}" "${ab_rest#* }" || ab_unclear="$ab_unclear $ab_ns"
-        ;;
-      *) ab_unclear="$ab_unclear $ab_ns" ;;
-    esac
-  done 4<"$work/attr.$worker"
-  for ab_ns in $ab_unclear; do
-    apply_one "$ab_ns"
-  done
+      ;;
+    409)
+      case $st_message in
+        "Apply failed with"*)
+          quote "Secret $secret_name belongs to another field manager (${st_message#*: }); left unchanged; to take it over, synthesize with --adopt-existing-secrets (sets ECR_ADOPT_EXISTING=true)"
+          log error namespace "namespace=$1" result=conflict "reason=$quoted"
+          conflicts=$((conflicts + 1))
+          return 0
+          ;;
+      esac
+      ;;
+  esac
+  quote "HTTP $2: ${st_message:-no Status message}"
+  log error namespace "namespace=$1" result=failed "reason=$quoted"
+  failed=$((failed + 1))
 }
 
-# run_worker N: applies batches N, N+parallelism, N+2*parallelism, ... of the target list, then
+# run_worker N: writes batches N, N+parallelism, N+2*parallelism, ... of the target list, then
 # leaves its counts in $work/counts.N for the parent.
 run_worker() {
   worker=$1
@@ -175,7 +213,7 @@ run_worker() {
       rw_count=$((rw_count + 1))
       if [ "$rw_count" -ge "$batch_size" ]; then
         # shellcheck disable=SC2086 # namespace names never contain spaces
-        apply_batch $rw_batch
+        curl_batch $rw_batch
         rw_batch=
         rw_count=0
       fi
@@ -184,18 +222,17 @@ run_worker() {
   done 3<"$work/targets"
   if [ -n "$rw_batch" ]; then
     # shellcheck disable=SC2086 # namespace names never contain spaces
-    apply_batch $rw_batch
+    curl_batch $rw_batch
   fi
   printf '%s %s %s %s\n' "$updated" "$skipped" "$conflicts" "$failed" >"$work/counts.$worker"
 }
 
 # write_secrets: writes the Secret into every namespace of $work/targets and adds the results to
 # $updated, $skipped, $conflicts and $failed; $lost_workers counts workers that left no counts.
-# Batches bound kubectl's memory (it holds every object it was given: ~30 KiB each with a
-# three-registry config, so ~20 MiB for 250) while keeping process starts (~0.1 s of CPU each) few.
-# Two processes side by side overlap their waits on the API server. kubectl's client-side rate
-# limit (5 requests/s) does not slow a batch: apply builds a fresh client for every object.
+# A batch is one curl process (one connection); processes side by side overlap their waits.
 write_secrets() {
+  api_access
+  print_secret >"$work/secret.json"
   workers=$(((target_count + batch_size - 1) / batch_size))
   [ "$workers" -le "$parallelism" ] || workers=$parallelism
   parallelism=$workers

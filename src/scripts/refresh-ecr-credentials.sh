@@ -3,7 +3,7 @@
 # (type kubernetes.io/dockerconfigjson) into every selected namespace.
 #
 # Runs in alpine/k8s under busybox ash as a non-root user on a read-only root filesystem:
-# POSIX sh plus kubectl, the aws CLI (v1), jq and busybox applets. Writes only under TMPDIR
+# POSIX sh plus kubectl, curl (HTTP/2), the aws CLI (v1), jq and busybox applets. Writes only under TMPDIR
 # (and kubectl's discovery cache under HOME). Settings arrive as environment variables only.
 #
 # The work is split into parts sourced from this script's own directory (the ConfigMap mounts
@@ -32,8 +32,11 @@
 #   ECR_NAMESPACE_SELECTOR  label selector in kubectl -l syntax [none]
 #   ECR_ADOPT_EXISTING      true: take over a same-named Secret another field manager owns
 #                           (server-side apply --force-conflicts) [false]
-#   ECR_APPLY_BATCH_SIZE    Secrets per kubectl process [250]
-#   ECR_APPLY_PARALLELISM   kubectl processes running at once [2]
+#   ECR_APPLY_BATCH_SIZE    Secrets per curl process (one HTTP/2 connection) [250]
+#   ECR_APPLY_PARALLELISM   curl processes running at once [2]
+#   KUBECONFIG              outside a pod: the kubeconfig whose current context (server, CA,
+#                           token or client certificate) is used; in a pod without it, the
+#                           ServiceAccount token and CA and KUBERNETES_SERVICE_HOST/PORT
 #   ECR_PATCH_SERVICE_ACCOUNTS  ServiceAccount names (space-separated) that get the Secret
 #                           appended to imagePullSecrets in every target namespace [none]
 #   ECR_JOB_NAME, ECR_JOB_UID, ECR_POD_NAMESPACE  the Job this run belongs to (downward API);

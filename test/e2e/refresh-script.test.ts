@@ -15,14 +15,19 @@ import {
   DIST_DIR,
   bundleObject,
   cluster,
+  createServingCert,
   e2eAvailable,
   loadBundle,
   runBusyboxScript,
   runWithArgvAudit,
   scriptEnv,
+  startApiFront,
   startMoto,
   SCRIPT_KEY,
+  writeKubeconfig,
   writeScriptFiles,
+  type ApiFront,
+  type FrontAnswer,
   type BundleObject,
   type Moto,
 } from './harness/index.js';
@@ -387,6 +392,14 @@ describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from 
     for (const name of fresh) expect(await readSecret(name)).toBeNull();
   });
 
+  test('a kubeconfig with a client certificate instead of a token works too', async () => {
+    await createNamespaces(['cert-1', 'cert-2']);
+    const run = await refresh({ ECR_TARGET_NAMESPACES: 'cert-*', KUBECONFIG: cluster().adminKubeconfig });
+    expect(exitOf(run, EXIT.ok)).toBe(EXIT.ok);
+    expect(resultsFor(run, ['cert-1', 'cert-2'])).toEqual(['updated', 'updated']);
+    expect(dockerConfig((await readSecret('cert-2'))!).auths[OWN_HOST]?.auth).toBe(MOTO_TOKEN);
+  });
+
   test('namespaces that cannot be listed (refused credentials) exit 4 and write nothing', async () => {
     await createNamespaces(['nolist-1']);
     const config = JSON.parse(readFileSync(saKubeconfig, 'utf8')) as {
@@ -443,25 +456,24 @@ describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from 
     expect(resultsFor(run, ['mid-1', 'mid-2', 'mid-3'])).toEqual(['updated', 'updated', 'updated']);
   });
 
-  test('results are told apart without the request log: a failed batch is applied again one by one', async () => {
+  test("each namespace's result comes from its own response: a conflict and a vanished namespace in one batch", async () => {
     await createNamespaces(['blind-1', 'blind-2', 'blind-foreign', 'blind-3']);
     await kubectl([
       ...['-n', 'blind-foreign', 'create', 'secret', 'generic', SECRET, '--from-literal=owner=someone-else'],
     ]);
     const before = await rawSecret('blind-foreign');
-    // A kubectl that drops -v=6, as one with an unknown request-log format would look; and a
-    // listed namespace that does not exist.
+    // A listed namespace that does not exist, between the others.
     const run = await refreshThroughShim({ ECR_TARGET_NAMESPACES: 'blind-*' }, (real) => [
       'if [ "$1 $2" = "get namespaces" ]; then',
       `  "${real}" "$@" || exit $?`,
       '  echo "blind-gone   Active   1d"',
       '  exit 0',
       'fi',
-      'for arg; do shift; [ "$arg" = -v=6 ] || set -- "$@" "$arg"; done',
       `exec "${real}" "$@"`,
     ]);
     expect(exitOf(run, EXIT.partial)).toBe(EXIT.partial);
     expect(run.namespaces.get('blind-foreign')?.result).toBe('conflict');
+    expect(run.namespaces.get('blind-foreign')?.reason).toContain('conflict with "kubectl-create"');
     expect(run.namespaces.get('blind-gone')).toEqual({ result: 'skipped', reason: 'namespace no longer exists' });
     expect(resultsFor(run, ['blind-1', 'blind-2', 'blind-3'])).toEqual(['updated', 'updated', 'updated']);
     expect(await rawSecret('blind-foreign')).toBe(before);
@@ -551,66 +563,170 @@ describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from 
     }
   });
 
-  test('a namespace whose writes are denied fails alone; the others are written and the run exits 5', async () => {
-    const names = ['deny-1', 'deny-2', 'deny-blocked', 'deny-3', 'deny-4'];
-    await createNamespaces(names);
-    // RBAC cannot deny one namespace of a ClusterRole; an admission policy can.
-    await kubectl(
-      ['apply', '-f', '-'],
-      [
-        {
-          apiVersion: 'admissionregistration.k8s.io/v1',
-          kind: 'ValidatingAdmissionPolicy',
-          metadata: { name: 'refresh-e2e-deny-secrets' },
-          spec: {
-            failurePolicy: 'Fail',
-            matchConstraints: {
-              resourceRules: [
-                { apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['secrets'] },
+  test.each([
+    ['deny', undefined, 'HTTP 422'],
+    ['forbid', 'Forbidden', 'HTTP 403'],
+  ])(
+    'a namespace whose writes are denied (%s, reason %s) fails alone; the others are written and the run exits 5',
+    async (prefix, reason, status) => {
+      const names = [`${prefix}-1`, `${prefix}-2`, `${prefix}-blocked`, `${prefix}-3`, `${prefix}-4`];
+      await createNamespaces(names);
+      // RBAC cannot deny one namespace of a ClusterRole; an admission policy can.
+      await kubectl(
+        ['apply', '-f', '-'],
+        [
+          {
+            apiVersion: 'admissionregistration.k8s.io/v1',
+            kind: 'ValidatingAdmissionPolicy',
+            metadata: { name: `refresh-e2e-${prefix}-secrets` },
+            spec: {
+              failurePolicy: 'Fail',
+              matchConstraints: {
+                resourceRules: [
+                  { apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['secrets'] },
+                ],
+              },
+              validations: [
+                {
+                  expression: 'false',
+                  message: `secrets are frozen in ${prefix}-blocked`,
+                  ...(reason ? { reason } : {}),
+                },
               ],
             },
-            validations: [{ expression: 'false', message: 'secrets are frozen in deny-blocked' }],
           },
-        },
-        {
-          apiVersion: 'admissionregistration.k8s.io/v1',
-          kind: 'ValidatingAdmissionPolicyBinding',
-          metadata: { name: 'refresh-e2e-deny-secrets' },
-          spec: {
-            policyName: 'refresh-e2e-deny-secrets',
-            validationActions: ['Deny'],
-            matchResources: {
-              namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'deny-blocked' } },
+          {
+            apiVersion: 'admissionregistration.k8s.io/v1',
+            kind: 'ValidatingAdmissionPolicyBinding',
+            metadata: { name: `refresh-e2e-${prefix}-secrets` },
+            spec: {
+              policyName: `refresh-e2e-${prefix}-secrets`,
+              validationActions: ['Deny'],
+              matchResources: {
+                namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': `${prefix}-blocked` } },
+              },
             },
           },
-        },
-      ]
-        .map((doc) => JSON.stringify(doc))
-        .join('\n---\n'),
-    );
-    try {
-      // The policy takes a moment to reach the admission plugin.
-      let run: Run | undefined;
-      for (let attempt = 0; attempt < 20; attempt++) {
-        run = await refresh({ ECR_TARGET_NAMESPACES: 'deny-*' });
-        if (run.namespaces.get('deny-blocked')?.result !== 'updated') break;
-        await sleep(500);
+        ]
+          .map((doc) => JSON.stringify(doc))
+          .join('\n---\n'),
+      );
+      try {
+        // The policy takes a moment to reach the admission plugin.
+        let run: Run | undefined;
+        for (let attempt = 0; attempt < 20; attempt++) {
+          run = await refresh({ ECR_TARGET_NAMESPACES: `${prefix}-*` });
+          if (run.namespaces.get(`${prefix}-blocked`)?.result !== 'updated') break;
+          await sleep(500);
+        }
+        expect(run).toBeDefined();
+        if (run === undefined) return;
+        expect(exitOf(run, EXIT.partial)).toBe(EXIT.partial);
+        expect(run.namespaces.get(`${prefix}-blocked`)?.result).toBe('failed');
+        expect(run.namespaces.get(`${prefix}-blocked`)?.reason).toContain(`secrets are frozen in ${prefix}-blocked`);
+        expect(run.namespaces.get(`${prefix}-blocked`)?.reason).toContain(status);
+        const others = names.filter((name) => name !== `${prefix}-blocked`);
+        expect(resultsFor(run, others)).toEqual(others.map(() => 'updated'));
+        expect(run.summary).toMatchObject({ failed: '1', updated: '4' });
+      } finally {
+        await kubectl([
+          'delete',
+          'validatingadmissionpolicybinding,validatingadmissionpolicy',
+          `refresh-e2e-${prefix}-secrets`,
+        ]);
       }
-      expect(run).toBeDefined();
-      if (run === undefined) return;
-      expect(exitOf(run, EXIT.partial)).toBe(EXIT.partial);
-      expect(run.namespaces.get('deny-blocked')?.result).toBe('failed');
-      expect(run.namespaces.get('deny-blocked')?.reason).toContain('secrets are frozen in deny-blocked');
-      const others = names.filter((name) => name !== 'deny-blocked');
-      expect(resultsFor(run, others)).toEqual(others.map(() => 'updated'));
-      expect(run.summary).toMatchObject({ failed: '1', updated: '4' });
+    },
+  );
+
+  /** Runs the script against the API server through a front that answers what `answer` says. */
+  async function refreshThroughFront(
+    extra: Record<string, string>,
+    answer: (front: ApiFront, method: string, path: string) => FrontAnswer,
+  ): Promise<{ run: Run; front: ApiFront; seconds: number }> {
+    const pki = await createServingCert(mkdtempSync(join(workDir, 'front-pki-')), 'localhost');
+    const front: ApiFront = await startApiFront({
+      upstream: cluster().server,
+      upstreamCaFile: cluster().caFile,
+      certFile: pki.certFile,
+      keyFile: pki.keyFile,
+      answer: (method, path) => answer(front, method, path),
+    });
+    try {
+      const { stdout: token } = await kubectl(['create', 'token', SA_NAME, '-n', SA_NAMESPACE, '--duration=1h']);
+      const kubeconfig = join(mkdtempSync(join(workDir, 'front-')), 'kubeconfig');
+      // Reached by address, its certificate checked against tls-server-name.
+      writeKubeconfig(kubeconfig, {
+        server: front.server,
+        tlsServerName: 'localhost',
+        caFile: pki.caFile,
+        user: { token: token.trim() },
+      });
+      const started = performance.now();
+      const run = await refresh({ ...extra, KUBECONFIG: kubeconfig });
+      return { run, front, seconds: (performance.now() - started) / 1000 };
     } finally {
-      await kubectl([
-        'delete',
-        'validatingadmissionpolicybinding,validatingadmissionpolicy',
-        'refresh-e2e-deny-secrets',
-      ]);
+      await front.stop();
     }
+  }
+
+  const patchesTo = (front: ApiFront, namespace: string): number =>
+    front.log.filter((line) => line.startsWith(`PATCH /api/v1/namespaces/${namespace}/secrets/`)).length;
+
+  test('a throttled write (429, Retry-After) is retried and lands; one that keeps failing (503) is retried a bounded number of times, then failed alone; a 400 is not retried', async () => {
+    const names = range('flaky', 6);
+    await createNamespaces(names);
+    let throttled = 0;
+    const { run, front } = await refreshThroughFront({ ECR_TARGET_NAMESPACES: 'flaky-*' }, (_front, method, path) => {
+      if (method !== 'PATCH') return undefined;
+      if (path.startsWith('/api/v1/namespaces/flaky-2/') && throttled < 2) {
+        throttled += 1;
+        return { status: 429, headers: { 'retry-after': '1' } };
+      }
+      if (path.startsWith('/api/v1/namespaces/flaky-4/')) return { status: 503 };
+      if (path.startsWith('/api/v1/namespaces/flaky-5/')) return { status: 400, echo: true };
+      return undefined;
+    });
+    expect(exitOf(run, EXIT.partial)).toBe(EXIT.partial);
+    expect(run.namespaces.get('flaky-4')).toEqual({ result: 'failed', reason: 'HTTP 503: front answered 503' });
+    // An answer that quotes the Secret back: failed, not retried, and its data never logged.
+    expect(run.namespaces.get('flaky-5')?.result).toBe('failed');
+    expect(run.namespaces.get('flaky-5')?.reason).toMatch(/^HTTP 400: front answered 400: .*\[REDACTED\]/);
+    expect(patchesTo(front, 'flaky-5')).toBe(1);
+    const written = (await readSecret('flaky-1'))?.data['.dockerconfigjson'] ?? '';
+    expect(written).not.toBe('');
+    for (const secret of [written, MOTO_TOKEN, `${ACCOUNT}-auth-token`]) expect(run.stdout).not.toContain(secret);
+    const others = names.filter((name) => name !== 'flaky-4' && name !== 'flaky-5');
+    expect(resultsFor(run, others)).toEqual(others.map(() => 'updated'));
+    expect(run.summary).toMatchObject({ updated: '4', failed: '2', exit_code: String(EXIT.partial) });
+    // Two throttled answers, then the write; the first try and four retries for the 503s; every
+    // other namespace written with one request.
+    expect(patchesTo(front, 'flaky-2')).toBe(3);
+    expect(patchesTo(front, 'flaky-4')).toBe(5);
+    for (const name of others.filter((name) => name !== 'flaky-2')) expect(patchesTo(front, name)).toBe(1);
+    expect(dockerConfig((await readSecret('flaky-2'))!).auths[OWN_HOST]?.auth).toBe(MOTO_TOKEN);
+    expect(await readSecret('flaky-4')).toBeNull();
+  });
+
+  test('the API server going away in the middle of the writes: every namespace is reported, in bounded time', async () => {
+    const names = range('away', 20);
+    await createNamespaces(names);
+    let patches = 0;
+    const { run, front, seconds } = await refreshThroughFront(
+      { ECR_TARGET_NAMESPACES: 'away-*', ECR_APPLY_BATCH_SIZE: '10', ECR_APPLY_PARALLELISM: '1' },
+      (self, method) => {
+        if (method === 'PATCH') {
+          patches += 1;
+          // Every connection dropped and refused for 3 s, then the same port answers again.
+          if (patches === 5) self.goAway(3_000);
+        }
+        return undefined;
+      },
+    );
+    expect(exitOf(run, EXIT.ok)).toBe(EXIT.ok);
+    expect(resultsFor(run, names)).toEqual(names.map(() => 'updated'));
+    expect(front.log.filter((line) => line.startsWith('PATCH ')).length).toBeGreaterThan(names.length);
+    // Retries wait 1, 2, 4, 8 s at most, for all requests at once: not one wait per namespace.
+    expect(seconds).toBeLessThan(45);
   });
 
   test('registries in two regions land in one Secret, with one token call per region', async () => {
@@ -653,12 +769,15 @@ describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from 
     expect(written).not.toBe('');
     secretsToHide.push(written);
 
-    // The watch was really on: it saw the token call and the batched applies.
+    // The watch was really on: it saw the token call and the batched writes.
     expect([...seen].some((line) => line.includes('get-authorization-token'))).toBe(true);
-    expect([...seen].some((line) => line.startsWith('cmdline: kubectl apply --server-side'))).toBe(true);
-    // 30 namespaces in batches of 5: six kubectl processes, each execve seen by strace.
-    const applies = execs.filter((line) => line.includes('"apply"')).length;
-    expect(applies).toBe(6);
+    expect([...seen].some((line) => line.startsWith('cmdline: curl -q --config -'))).toBe(true);
+    // 30 namespaces in batches of 5: six curl processes, each execve seen by strace; the API
+    // token went to them on stdin.
+    const writes = execs.filter((line) => line.includes('"--config", "-"')).length;
+    expect(writes).toBe(6);
+    const apiToken = JSON.parse(readFileSync(saKubeconfig, 'utf8')) as { users: { user: { token?: string } }[] };
+    for (const entry of apiToken.users) if (entry.user.token) secretsToHide.push(entry.user.token);
     for (const secret of secretsToHide) {
       expect([...seen].filter((line) => line.includes(secret))).toEqual([]);
       expect(execs.filter((line) => line.includes(secret))).toEqual([]);

@@ -29,6 +29,8 @@ export interface Cluster {
   server: string;
   /** Path of a kubeconfig with cluster-admin rights. */
   adminKubeconfig: string;
+  /** The CA file the API server's serving certificate is checked against. */
+  caFile: string;
   /** Runs kubectl (the API server's version); throws on a non-zero exit unless allowFail. */
   kubectl: (args: string[], opts?: KubectlOptions) => Promise<KubectlResult>;
   /** Path of a kubeconfig authenticating as the ServiceAccount with a 1h TokenRequest token. */
@@ -85,5 +87,11 @@ function createCluster(): Cluster {
     return file;
   }
 
-  return { server: info.server, adminKubeconfig: info.adminKubeconfig, kubectl, serviceAccountKubeconfig };
+  return {
+    server: info.server,
+    adminKubeconfig: info.adminKubeconfig,
+    caFile: info.caFile,
+    kubectl,
+    serviceAccountKubeconfig,
+  };
 }

@@ -37,7 +37,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let controlPlane: ControlPlane;
   try {
     await createBusyboxDir(found.busybox, busyboxDir);
-    createToolsDir(scriptToolsDir, { kubectl: found.scriptKubectl, aws: found.aws, jq: found.jq });
+    createToolsDir(scriptToolsDir, { kubectl: found.scriptKubectl, aws: found.aws, jq: found.jq, curl: found.curl });
     controlPlane = await startControlPlane(
       {
         etcd: found.binaries.etcd,

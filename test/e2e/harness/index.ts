@@ -23,3 +23,5 @@ export { SERVICE_ACCOUNT_ISSUER } from './control-plane.js';
 export { startForwarder, startProxy, type Forwarder, type Proxy } from './proxy.js';
 export { createServingCert } from './pki.js';
 export { installCrds, promtoolPath } from './crds.js';
+export { startApiFront, type ApiFront, type FrontAnswer } from './api-front.js';
+export { writeKubeconfig } from './kubeconfig.js';

@@ -18,6 +18,8 @@ export interface FoundPrerequisites {
   readonly binaries: Binaries;
   readonly busybox: string;
   readonly jq: string;
+  /** curl with HTTP/2, as alpine/k8s ships it: the script writes the Secrets with it. */
+  readonly curl: string;
   readonly scriptKubectl: string;
   readonly python: string;
   readonly aws: string;
@@ -83,6 +85,8 @@ export async function checkPrerequisites(repoRoot: string): Promise<Prerequisite
     return { ok: false, why: `busybox is not installed (apt-get install busybox, or ${PREREQS_HINT})` };
   const jq = which('jq');
   if (jq === undefined) return { ok: false, why: `jq is not installed (${PREREQS_HINT})` };
+  const curl = which('curl');
+  if (curl === undefined) return { ok: false, why: `curl is not installed (apt-get install curl)` };
   if (which('openssl') === undefined) return { ok: false, why: `openssl is not installed (${PREREQS_HINT})` };
   if (which('strace') === undefined) {
     return { ok: false, why: `strace is not installed; the argv audits need it (${PREREQS_HINT})` };
@@ -95,7 +99,7 @@ export async function checkPrerequisites(repoRoot: string): Promise<Prerequisite
   }
   // The machine's kubectl is the closest to the one alpine/k8s ships; the built one otherwise.
   const scriptKubectl = existsSync('/usr/bin/kubectl') ? '/usr/bin/kubectl' : binaries.kubectl;
-  return { ok: true, binaries, busybox, jq, scriptKubectl, python, aws, crds };
+  return { ok: true, binaries, busybox, jq, curl, scriptKubectl, python, aws, crds };
 }
 
 function runVisibly(script: string): Promise<number> {

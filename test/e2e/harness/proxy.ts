@@ -45,6 +45,8 @@ export function startProxy(hosts: Readonly<Record<string, string>> = {}): Promis
       client.pipe(upstream);
     });
     upstream.on('error', () => client.end('HTTP/1.1 502 Bad Gateway\r\n\r\n'));
+    // A client that resets its tunnel (the aws CLI at exit) is not an error of the test.
+    client.on('error', () => upstream.destroy());
   });
   return new Promise((done) => {
     server.listen(0, '127.0.0.1', () => {

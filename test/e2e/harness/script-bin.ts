@@ -16,7 +16,7 @@ export async function createBusyboxDir(busybox: string, dir: string): Promise<vo
 }
 
 /** A directory with just the tools alpine/k8s adds on top of busybox that scripts use. */
-export function createToolsDir(dir: string, tools: Record<'kubectl' | 'aws' | 'jq', string>): void {
+export function createToolsDir(dir: string, tools: Record<'kubectl' | 'aws' | 'jq' | 'curl', string>): void {
   mkdirSync(dir, { recursive: true });
   for (const [name, target] of Object.entries(tools)) {
     symlinkSync(target, join(dir, name));
