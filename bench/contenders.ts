@@ -1,4 +1,5 @@
 import { parseMetrics, requestsBetween, type RequestCount } from './api-requests.js';
+import { cpuMillicores, createLimitCgroup, memoryBytes, type LimitCgroup } from './cgroup.js';
 import { cpuSnapshot } from './cpu.js';
 import { containerEnv, type DistBundle, type KubeObject } from './dist-bundle.js';
 import { freshScriptEnv, type BenchCluster, type Tools } from './environment.js';
@@ -6,11 +7,12 @@ import { measure, type Measurement } from './measure.js';
 
 /**
  * ours: the refresh script from dist/ as the CronJob runs it;
+ * ours-limited: the same, held to the CronJob's CPU and memory limits by a cgroup (bench/cgroup.ts);
  * original: the article's loop (bench/original-refresh.sh) with the article's RBAC;
  * floor: the same Secrets, pre-rendered, written by one `kubectl apply --server-side`;
  * floor-validated: the floor with kubectl's default client-side validation (informational).
  */
-export const CONTENDERS = ['ours', 'original', 'floor', 'floor-validated'] as const;
+export const CONTENDERS = ['ours', 'ours-limited', 'original', 'floor', 'floor-validated'] as const;
 export type ContenderId = (typeof CONTENDERS)[number];
 
 export interface RunOutcome {
@@ -132,7 +134,18 @@ export async function runContender(
   const before = await scrapeMetrics(ctx.cluster);
   const controlPlanePids = [ctx.cluster.pids.kubeApiserver, ctx.cluster.pids.etcd];
   const cpuBefore = cpuSnapshot(controlPlanePids);
-  const measurement = await measure(ctx.tools.busybox, command, args, { env, input, timeoutMs: ctx.timeoutMs });
+  const cgroup = id === 'ours-limited' ? limitCgroup(ctx) : undefined;
+  let measurement: Measurement;
+  try {
+    measurement = await measure(ctx.tools.busybox, command, args, {
+      env,
+      input,
+      timeoutMs: ctx.timeoutMs,
+      ...(cgroup === undefined ? {} : { cgroup }),
+    });
+  } finally {
+    cgroup?.remove();
+  }
   const cpuAfter = cpuSnapshot(controlPlanePids);
   const after = await scrapeMetrics(ctx.cluster);
   const controlPlaneCpuSeconds = cpuAfter.controlPlane - cpuBefore.controlPlane;
@@ -154,6 +167,18 @@ export async function runContender(
   };
 }
 
+/** A fresh cgroup with the CronJob container's CPU and memory limits from dist/. */
+function limitCgroup(ctx: SizeContext): LimitCgroup {
+  const { cpu, memory } = ctx.dist.limits;
+  if (cpu === undefined || memory === undefined) {
+    throw new Error('ours-limited needs the CronJob container to have CPU and memory limits in dist/');
+  }
+  return createLimitCgroup(`ecr-bench-${process.pid}`, {
+    cpuMillicores: cpuMillicores(cpu),
+    memoryBytes: memoryBytes(memory),
+  });
+}
+
 interface Invocation {
   readonly command: string;
   readonly args: readonly string[];
@@ -171,7 +196,8 @@ async function invocation(
   const { tools, dist, cluster } = ctx;
   const { namespace, name } = dist.serviceAccount;
   switch (id) {
-    case 'ours': {
+    case 'ours':
+    case 'ours-limited': {
       const kubeconfig = await cluster.serviceAccountKubeconfig(namespace, name);
       const base = freshScriptEnv(tools, ctx.workDir, {});
       // The CronJob's env, its Secret's keys filled in; HOME and TMPDIR are the pod's emptyDirs,
@@ -281,7 +307,7 @@ export async function readSecretTemplate(cluster: BenchCluster, name: string, na
 /** The run said it wrote every namespace. */
 function checkOutput(id: ContenderId, stdout: string, expected: number): void {
   let written: number;
-  if (id === 'ours') {
+  if (id === 'ours' || id === 'ours-limited') {
     const summary = stdout.split('\n').find((line) => line.includes('event=summary')) ?? '';
     written = Number(/ updated=(\d+)/.exec(summary)?.[1] ?? -1);
   } else if (id === 'original') {

@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killOnExit } from '../test/e2e/harness/daemon.js';
+import type { LimitCgroup } from './cgroup.js';
 
 /** What one measured run cost. */
 export interface Measurement {
@@ -21,6 +22,13 @@ export interface Measurement {
   readonly peakBreakdown: readonly { readonly name: string; readonly rssMiB: number }[];
   /** User + system CPU time of the whole tree (getrusage of the waited-for children). */
   readonly cpuSeconds: number;
+  /** Under a cgroup: its memory peak (what a memory limit counts), MiB, and the CPU quota's waits. */
+  readonly cgroup?: {
+    readonly peakMemoryMiB: number;
+    readonly throttledPeriods: number;
+    readonly periods: number;
+    readonly throttledSeconds: number;
+  };
 }
 
 export interface MeasureOptions {
@@ -31,7 +39,12 @@ export interface MeasureOptions {
   readonly timeoutMs: number;
   /** @default 50 */
   readonly sampleIntervalMs?: number;
+  /** Run the command inside this cgroup (it joins before exec, so every descendant is in it). */
+  readonly cgroup?: LimitCgroup;
 }
+
+/** sh -c: joins each cgroup.procs file given before `--`, then execs the rest in its place. */
+const JOIN_CGROUP = 'while [ "$1" != -- ]; do echo $$ >"$1"; shift; done; shift; exec "$@"';
 
 const KIB_PER_MIB = 1024;
 
@@ -54,7 +67,10 @@ export function measure(
   const timeDir = mkdtempSync(join(tmpdir(), 'ecr-bench-time-'));
   const timeFile = join(timeDir, 'rusage');
   const started = performance.now();
-  const child = spawn(busybox, ['time', '-o', timeFile, '-f', '%U %S', command, ...args], {
+  const timed = [busybox, 'time', '-o', timeFile, '-f', '%U %S', command, ...args];
+  const [file, ...argv] =
+    opts.cgroup === undefined ? timed : ['/bin/sh', '-c', JOIN_CGROUP, 'sh', ...opts.cgroup.procsFiles, '--', ...timed];
+  const child = spawn(file ?? busybox, argv, {
     env: opts.env,
     detached: true,
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -118,6 +134,10 @@ export function measure(
       // A background child the command did not wait for would outlive it unmeasured.
       killTree();
       const cpuSeconds = readCpuSeconds(timeFile);
+      const cgroup =
+        opts.cgroup === undefined
+          ? undefined
+          : { peakMemoryMiB: opts.cgroup.peakMemoryMiB(), ...opts.cgroup.throttling() };
       rmSync(timeDir, { recursive: true, force: true });
       const out = Buffer.concat(stdout).toString('utf8');
       const err = Buffer.concat(stderr).toString('utf8');
@@ -135,6 +155,7 @@ export function measure(
         peakProcesses,
         peakBreakdown,
         cpuSeconds,
+        ...(cgroup === undefined ? {} : { cgroup }),
       });
     });
   });

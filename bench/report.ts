@@ -45,6 +45,37 @@ function resultsTable(results: BenchResults): string {
   return lines.join('\n');
 }
 
+/** Our script held to the CronJob's own CPU and memory limits: the headline. */
+function limitedTable(results: BenchResults): string[] {
+  const rows = results.sizes.flatMap((size) => {
+    const r = size.ours_limited;
+    if (r === undefined) return [];
+    const throttled = r.runs.map((run) => run.throttled_s ?? 0);
+    return [
+      `| ${fmt(size.n)} | **${fmt(r.median_s)}** | ${fmt(r.min_s)} – ${fmt(r.max_s)} | ${r.runs.length} | ` +
+        `${fmt(r.cpu_s)} | ${fmt(Math.max(...throttled))} | **${fmt(r.cgroup_peak_mib)}** | ${fmt(r.peak_rss_mib)} | ` +
+        `${fmt(r.requests)} | ${fmt(size.ours.median_s)} |`,
+    ];
+  });
+  if (rows.length === 0) return [];
+  const { cpu, memory } = results.settings.cronjob_limits;
+  return [
+    `## Under the CronJob's limits (${cpu ?? '?'} CPU, ${memory ?? '?'} memory)`,
+    '',
+    "Our script as the CronJob runs it, in a cgroup with the container's own limits: a CFS quota of",
+    `${cpu ?? '?'} per 100 ms period (what the kubelet sets for a CPU limit) and a memory limit of ${memory ?? '?'}`,
+    '(bench/cgroup.ts; cgroup v1 cpu + memory hierarchies, or v2 cpu.max + memory.max). "memory',
+    'cgroup peak" is the cgroup\'s own high-water mark (`memory.max_usage_in_bytes`, v2 `memory.peak`):',
+    'what the memory limit is checked against, page cache charged to the run included. "throttled s"',
+    'is the longest time of one run that the quota held the run back.',
+    '',
+    '| namespaces | median s | min – max s | runs | CPU s | throttled s | memory cgroup peak MiB | peak RSS MiB | API requests / run | unlimited median s |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows,
+    '',
+  ];
+}
+
 function ratiosTable(results: BenchResults): string {
   const lines = [
     '| namespaces | original / ours | ours / floor | our first run (creates every Secret) |',
@@ -188,7 +219,8 @@ export function renderMarkdown(results: BenchResults, chart: ChartOutcome): stri
       `in ${Math.round(settings.duration_s / 60)} min; every number is in [bench/results.json](../bench/results.json). ` +
       `\`npm run synth\` takes ${fmt(results.synth_median_s)} s (median of ${settings.synth_runs}).`,
     '',
-    '## Results',
+    ...limitedTable(results),
+    '## Results (no limits)',
     '',
     'Steady state: every timed run updates Secrets that already exist, as a CronJob run every few',
     `hours does. Median of ${settings.runs} runs each, the contenders in alternation. "CPU s" is the`,
@@ -268,8 +300,8 @@ export function renderMarkdown(results: BenchResults, chart: ChartOutcome): stri
     '- **CPU s**: user + system time of the whole process tree (`busybox time`, i.e. getrusage of',
     '  every waited-for process). "API server + etcd" is their CPU time over the run, from `/proc`.',
     '- **Not modelled**: network latency to a remote API server (loopback answers in a millisecond',
-    "  or two), the pod's CPU and memory limits (see above for what the CPU limit implies), and",
-    '  admission webhooks or audit logging a real cluster may add per request.',
+    '  or two), and admission webhooks or audit logging a real cluster may add per request. The',
+    "  pod's limits are modelled only in the limited run above, by a cgroup on this machine's cores.",
     '',
     '## Machine',
     '',

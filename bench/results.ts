@@ -19,6 +19,9 @@ export interface RunRecord {
   readonly control_plane_cpu_s: number;
   /** Busy CPU of everything else on the machine during the run (sampler, moto, other load). */
   readonly other_cpu_s: number;
+  /** Under the CronJob's limits: the memory cgroup's peak, and the time the CPU quota held it back. */
+  readonly cgroup_peak_mib?: number;
+  readonly throttled_s?: number;
 }
 
 /** One contender at one namespace count: medians over its update runs. */
@@ -31,6 +34,8 @@ export interface ContenderResult {
   readonly peak_pss_mib?: number | null;
   readonly cpu_s?: number | null;
   readonly control_plane_cpu_s?: number | null;
+  /** Under the CronJob's limits: the highest memory cgroup peak of any run. */
+  readonly cgroup_peak_mib?: number;
   readonly runs: readonly RunRecord[];
   /** Not measured at this size: a straight line through the measured sizes. */
   readonly extrapolated?: boolean;
@@ -43,6 +48,8 @@ export interface SizeResult {
   /** Namespaces every contender wrote: the bench's plus the cluster's own (default, kube-system, ...). */
   readonly namespaces: number;
   readonly ours: ContenderResult;
+  /** Ours held to the CronJob's CPU and memory limits, where it was measured. */
+  readonly ours_limited?: ContenderResult;
   /** null when the original was left out (--contenders) at every size. */
   readonly original: ContenderResult | null;
   readonly floor: ContenderResult;
@@ -95,6 +102,9 @@ export function runRecord(outcome: RunOutcome): RunRecord {
     cpu_s: round(m.cpuSeconds, 2),
     control_plane_cpu_s: round(outcome.controlPlaneCpuSeconds, 2),
     other_cpu_s: round(outcome.otherCpuSeconds, 2),
+    ...(m.cgroup === undefined
+      ? {}
+      : { cgroup_peak_mib: round(m.cgroup.peakMemoryMiB, 1), throttled_s: round(m.cgroup.throttledSeconds, 2) }),
   };
 }
 
@@ -122,6 +132,9 @@ export function summarize(runs: readonly RunRecord[], note?: string): ContenderR
     peak_pss_mib: Math.max(...runs.map((r) => r.peak_pss_mib)),
     cpu_s: round(median(runs.map((r) => r.cpu_s)), 2),
     control_plane_cpu_s: round(median(runs.map((r) => r.control_plane_cpu_s)), 2),
+    ...(runs.some((r) => r.cgroup_peak_mib !== undefined)
+      ? { cgroup_peak_mib: Math.max(...runs.map((r) => r.cgroup_peak_mib ?? 0)) }
+      : {}),
     runs,
     ...(note === undefined ? {} : { note }),
   };

@@ -193,6 +193,7 @@ interface MeasuredSize {
   readonly oursCreate: RunRecord;
   readonly oursSettings: string;
   readonly ours: ContenderResult;
+  readonly oursLimited: ContenderResult | undefined;
   readonly floor: ContenderResult;
   readonly original: ContenderResult | undefined;
   readonly floorValidated: ContenderResult | undefined;
@@ -303,6 +304,7 @@ async function benchSize(n: number, options: BenchOptions, shared: Shared): Prom
       oursCreate,
       oursSettings,
       ours,
+      oursLimited: summary('ours-limited'),
       floor,
       original: summary('original', originalNote),
       floorValidated: summary(
@@ -321,6 +323,7 @@ function finishSize(size: MeasuredSize, measuredOriginal: { n: number; result: C
     n: size.n,
     namespaces: size.namespaces,
     ours: size.ours,
+    ...(size.oursLimited === undefined ? {} : { ours_limited: size.oursLimited }),
     original,
     floor: size.floor,
     ...(size.floorValidated === undefined ? {} : { floor_validated: size.floorValidated }),
@@ -364,7 +367,10 @@ function describe(record: RunRecord): string {
   return (
     `${record.seconds.toFixed(2)} s, ${record.requests} requests (${record.requests_other} discovery/OpenAPI), ` +
     `peak ${record.peak_rss_mib} MiB RSS / ${record.peak_pss_mib} MiB PSS [${record.peak_breakdown}], ` +
-    `${record.cpu_s} CPU s (control plane ${record.control_plane_cpu_s}, rest of machine ${record.other_cpu_s})`
+    `${record.cpu_s} CPU s (control plane ${record.control_plane_cpu_s}, rest of machine ${record.other_cpu_s})` +
+    (record.cgroup_peak_mib === undefined
+      ? ''
+      : `, memory cgroup peak ${record.cgroup_peak_mib} MiB, throttled ${record.throttled_s ?? '?'} s`)
   );
 }
 
@@ -389,6 +395,28 @@ function checkTargets(sizes: readonly SizeResult[]): TargetCheck[] {
     });
   }
   const at5000 = sizes.find((size) => size.n === 5000);
+  const limited = at5000?.ours_limited;
+  if (limited !== undefined) {
+    const peakRss = limited.peak_rss_mib ?? Number.NaN;
+    checks.push(
+      {
+        target: 'n=5,000: client CPU at most 2 s per run',
+        value: `${limited.cpu_s ?? '?'} s`,
+        met: (limited.cpu_s ?? Infinity) <= 2,
+      },
+      {
+        target: "n=5,000: at most 30 s under the CronJob's CPU limit",
+        value: `${limited.median_s} s`,
+        met: limited.median_s <= 30,
+      },
+      { target: 'n=5,000: peak RSS of the process tree at most 64 MiB', value: `${peakRss} MiB`, met: peakRss <= 64 },
+      {
+        target: 'n=5,000: at most N + 10 API requests per run',
+        value: limited.requests.toLocaleString('en-US'),
+        met: limited.requests <= 5000 + 10,
+      },
+    );
+  }
   const { peak_rss_mib: rss, peak_pss_mib: pss } = at5000?.ours ?? {};
   if (typeof rss === 'number') {
     checks.push({
@@ -416,6 +444,7 @@ function printSummary(results: BenchResults): void {
       `, ${r.requests} requests, peak ${r.peak_rss_mib ?? '?'} MiB${r.extrapolated === true ? ' [extrapolated]' : ''}`;
     log(`n=${size.n} (${size.namespaces} namespaces):`);
     log(line('ours', size.ours));
+    if (size.ours_limited !== undefined) log(line('limited', size.ours_limited));
     if (size.original !== null) log(line('original', size.original));
     log(line('floor', size.floor));
     log(`  original/ours ${size.ratios.original_over_ours ?? '–'}x, ours/floor ${size.ratios.ours_over_floor}x`);
