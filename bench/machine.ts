@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { run } from '../test/e2e/harness/process.js';
@@ -41,6 +42,8 @@ export async function collectVersions(tools: Tools, kubeApiserver: string): Prom
       /"gitVersion": "([^"]+)"/,
     ),
     busybox: await firstLine(tools.busybox, [], /^(BusyBox v\S+)/m),
+    // The scripts' curl is the one in their tools dir (a link to the machine's).
+    curl: await firstLine(join(tools.toolsDir, 'curl'), ['--version'], /^curl (\S+)/m),
     'aws CLI': await firstLine(tools.aws, ['--version'], /^(aws-cli\/\S+)/m),
     moto: await firstLine(tools.python, ['-c', 'import moto; print(moto.__version__)']),
     node: process.version,
