@@ -3,10 +3,10 @@
 // authentication off here: it neither verifies a web-identity JWT nor evaluates a trust
 // policy's conditions, so the trust policy is checked as JSON; the exchange of a real token for
 // the role's credentials is proven in web-identity.test.ts.
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { cluster, e2eAvailable, scriptEnv, SERVICE_ACCOUNT_ISSUER, startMoto, type Moto } from './harness/index.js';
+import { run, type RunResult } from './harness/process.js';
 
 const SCRIPT = fileURLToPath(new URL('../../scripts/bootstrap-iam.sh', import.meta.url));
 const REGION = 'eu-west-1';
@@ -21,22 +21,9 @@ const ECR_POLICY = {
   ],
 };
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function exec(command: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
+/** The harness's runner, with the environment as the one option these calls vary. */
+function exec(command: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
+  return run(command, args, { env });
 }
 
 describe.skipIf(!e2eAvailable.ok)('scripts/bootstrap-iam.sh --web-identity', () => {
@@ -52,7 +39,7 @@ describe.skipIf(!e2eAvailable.ok)('scripts/bootstrap-iam.sh --web-identity', () 
     });
   }
 
-  const bootstrap = (args: readonly string[]): Promise<Run> =>
+  const bootstrap = (args: readonly string[]): Promise<RunResult> =>
     exec('/bin/bash', [SCRIPT, ...args, '--region', REGION], env());
 
   async function aws<T>(args: readonly string[]): Promise<T> {
