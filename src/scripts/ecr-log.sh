@@ -46,7 +46,9 @@ redact() {
 }
 
 # log LEVEL EVENT [key=value ...] - values must already be quoted where they may hold spaces.
-# The line goes out in one write, so lines of parallel workers never interleave.
+# The line goes out in one write, so lines of parallel workers never interleave. One line is
+# printed elsewhere in this format: a write's `result=updated`, by log_updated (ecr-write.sh) in
+# awk, thousands per run.
 log() {
   l_line="level=$1 event=$2"
   shift 2

@@ -14,22 +14,48 @@ matches_any() {
   return 1
 }
 
-# list_namespaces: writes the namespaces the selector matches to $work/namespaces, one
-# "NAME STATUS AGE" line each. The server-side table rather than -o jsonpath: kubectl then never decodes the
-# full objects, which at 5,000 namespaces saves ~25 MiB. One LIST (no chunks) keeps the request
-# count at N + a handful. Should the STATUS column ever change, a terminating namespace is still
-# caught when its write is refused.
-list_namespaces() {
-  set -- get namespaces --chunk-size=0 --request-timeout=60s --no-headers
-  [ -z "$namespace_selector" ] || set -- "$@" --selector "$namespace_selector"
-  if ! kubectl "$@" >"$work/namespaces" 2>"$work/kubectl.err"; then
-    ln_error=$(last_line "$work/kubectl.err")
-    case $ln_error in
-      *selector* | *"parse requirement"* | *"found '"*)
-        die "$EXIT_CONFIG" "ECR_NAMESPACE_SELECTOR \"$namespace_selector\" was rejected: $ln_error; use kubectl -l syntax, e.g. env=prod,team!=infra" ;;
+# urlencode TEXT: TEXT with every byte but [A-Za-z0-9._~-] percent-encoded (a label selector in a
+# query string).
+urlencode() {
+  ue_in=$1
+  ue_out=
+  while [ -n "$ue_in" ]; do
+    ue_rest=${ue_in#?}
+    ue_char=${ue_in%"$ue_rest"}
+    case $ue_char in
+      [A-Za-z0-9._~-]) ue_out=$ue_out$ue_char ;;
+      *) ue_out=$ue_out$(printf '%%%02X' "'$ue_char") ;;
     esac
-    die "$EXIT_KUBERNETES" "cannot list namespaces: $ln_error; nothing was written"
-  fi
+    ue_in=$ue_rest
+  done
+  printf '%s' "$ue_out"
+}
+
+# list_namespaces: writes the namespaces the selector matches to $work/namespaces, one
+# "NAME PHASE" line each, from one GET of the API server's Table of namespaces without their
+# objects: the server selects and formats, and the client reads about 120 bytes per namespace
+# (curl and jq take a tenth of the CPU and a fifth of the memory `kubectl get` took at 5,000
+# namespaces). One LIST (no chunks) keeps the request count at N + a handful. Should the
+# Status column ever change, a terminating namespace is still caught when its write is refused.
+list_namespaces() {
+  ln_query=includeObject=None
+  [ -z "$namespace_selector" ] || ln_query="$ln_query&labelSelector=$(urlencode "$namespace_selector")"
+  ln_status=$(api_get "/api/v1/namespaces?$ln_query" "$work/namespaces.json" \
+    'application/json;as=Table;v=v1;g=meta.k8s.io')
+  case $ln_status in
+    200) ;;
+    000) die "$EXIT_KUBERNETES" "cannot list namespaces: no answer from the API server ($(last_line "$work/curl.err")); nothing was written" ;;
+    *)
+      ln_message=$(status_message "$work/namespaces.json")
+      if [ "$ln_status" = 400 ] && [ -n "$namespace_selector" ]; then
+        die "$EXIT_CONFIG" "ECR_NAMESPACE_SELECTOR \"$namespace_selector\" was rejected: $ln_message; use kubectl -l syntax, e.g. env=prod,team!=infra"
+      fi
+      die "$EXIT_KUBERNETES" "cannot list namespaces: HTTP $ln_status: ${ln_message:-no Status message}; nothing was written"
+      ;;
+  esac
+  jq -r '.rows[] | "\(.cells[0]) \(.cells[1])"' "$work/namespaces.json" >"$work/namespaces" ||
+    die "$EXIT_KUBERNETES" "cannot list namespaces: the API server's answer is not a Table; nothing was written"
+  rm -f "$work/namespaces.json"
 }
 
 # skip NAMESPACE REASON
@@ -47,7 +73,7 @@ select_namespaces() {
   selected=0
   target_count=0
   listed_count=0
-  : >"$work/targets"
+  exec 3>"$work/targets"
   listed=
   while read -r sn_ns sn_phase _; do
     [ -n "$sn_ns" ] || continue
@@ -63,10 +89,11 @@ select_namespaces() {
       # Writes into a terminating namespace are refused; they would fail every run until it is gone.
       skip "$sn_ns" "namespace is terminating"
     else
-      printf '%s\n' "$sn_ns" >>"$work/targets"
+      printf '%s\n' "$sn_ns" >&3
       target_count=$((target_count + 1))
     fi
   done <"$work/namespaces"
+  exec 3>&-
 
   # A name (not a glob) asked for explicitly but not listed deserves a line of its own.
   [ "${1:-}" = report-missing ] || return 0

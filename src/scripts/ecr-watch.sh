@@ -11,23 +11,6 @@
 # batch for the next try. A heartbeat file is written every loop turn for the probes.
 # shellcheck shell=sh
 
-# urlencode TEXT: TEXT with every byte but [A-Za-z0-9._~-] percent-encoded (a label selector in a
-# query string).
-urlencode() {
-  ue_in=$1
-  ue_out=
-  while [ -n "$ue_in" ]; do
-    ue_rest=${ue_in#?}
-    ue_char=${ue_in%"$ue_rest"}
-    case $ue_char in
-      [A-Za-z0-9._~-]) ue_out=$ue_out$ue_char ;;
-      *) ue_out=$ue_out$(printf '%%%02X' "'$ue_char") ;;
-    esac
-    ue_in=$ue_rest
-  done
-  printf '%s' "$ue_out"
-}
-
 heartbeat() {
   heartbeats=$((heartbeats + 1))
   printf '%s\n' "$heartbeats" >"$heartbeat_file"
@@ -78,6 +61,8 @@ write_batch() {
     failed=0
     fetch_tokens
     select_namespaces
+    # The ServiceAccount token is read per batch: in a pod the kubelet rotates it.
+    api_access
     write_secrets
     # A new namespace's default ServiceAccount appears a moment after the namespace.
     patch_service_accounts 10

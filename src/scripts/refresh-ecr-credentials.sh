@@ -11,6 +11,7 @@
 #   ecr-log.sh         logfmt lines, redaction of secrets, fatal exits
 #   ecr-settings.sh    settings from the environment, checked before any call
 #   ecr-token.sh       the own account, the registries, one ECR token per region
+#   ecr-api.sh         the Kubernetes API through curl: server, CA, credentials, a GET
 #   ecr-namespaces.sh  the namespace listing and selection
 #   ecr-write.sh       the Secret writes and each namespace's result
 #   ecr-service-accounts.sh  ServiceAccounts that list the Secret in imagePullSecrets
@@ -90,6 +91,8 @@ esac
 . "$script_dir/ecr-settings.sh"
 # shellcheck source=SCRIPTDIR/ecr-token.sh
 . "$script_dir/ecr-token.sh"
+# shellcheck source=SCRIPTDIR/ecr-api.sh
+. "$script_dir/ecr-api.sh"
 # shellcheck source=SCRIPTDIR/ecr-namespaces.sh
 . "$script_dir/ecr-namespaces.sh"
 # shellcheck source=SCRIPTDIR/ecr-write.sh
@@ -132,6 +135,7 @@ if [ "$mode" = watch ]; then
   exit "$EXIT_UNEXPECTED"
 fi
 fetch_tokens
+api_access
 list_namespaces
 select_namespaces report-missing
 write_secrets

@@ -187,15 +187,21 @@ describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from 
    * Runs the script with a kubectl in front of the real one on PATH: `body(realKubectl)` gives the
    * lines of that sh script.
    */
+  /**
+   * A run with `tool` (kubectl or jq) replaced by a shell shim; `body` gets the real tool and the
+   * real kubectl.
+   */
   async function refreshThroughShim(
     extra: Record<string, string>,
-    body: (realKubectl: string) => string[],
+    tool: 'kubectl' | 'jq',
+    body: (realTool: string, realKubectl: string) => string[],
   ): Promise<Run> {
     const shimDir = mkdtempSync(join(workDir, 'shim-'));
     const base = env(extra);
     const [busybox, tools] = (base.PATH ?? '').split(':');
-    writeFileSync(join(shimDir, 'kubectl'), ['#!/bin/sh', ...body(join(tools ?? '', 'kubectl')), ''].join('\n'));
-    chmodSync(join(shimDir, 'kubectl'), 0o755);
+    const lines = body(join(tools ?? '', tool), join(tools ?? '', 'kubectl'));
+    writeFileSync(join(shimDir, tool), ['#!/bin/sh', ...lines, ''].join('\n'));
+    chmodSync(join(shimDir, tool), 0o755);
     return summarize(await runBusyboxScript(script, { ...base, PATH: `${busybox}:${shimDir}:${tools}` }));
   }
 
@@ -434,17 +440,17 @@ describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from 
   test('a namespace that starts terminating or disappears during the run is skipped, not failed', async () => {
     await createNamespaces(['mid-1', 'mid-2', 'mid-doomed', 'mid-vanishing', 'mid-3']);
     await holdTerminating('mid-doomed');
-    // Right after the namespace list is taken: delete mid-doomed (held Terminating), delete
-    // mid-vanishing and wait until kube-controller-manager has removed it for real, and add a
-    // namespace that never existed.
-    const run = await refreshThroughShim({ ECR_TARGET_NAMESPACES: 'mid-*' }, (real) => [
-      'if [ "$1 $2" = "get namespaces" ]; then',
+    // Right after the namespace list is read (jq turning the API server's Table into lines):
+    // delete mid-doomed (held Terminating), delete mid-vanishing and wait until
+    // kube-controller-manager has removed it for real, and add a namespace that never existed.
+    const run = await refreshThroughShim({ ECR_TARGET_NAMESPACES: 'mid-*' }, 'jq', (real, realKubectl) => [
+      'case "$*" in *".rows[]"*)',
       `  "${real}" "$@" || exit $?`,
-      '  echo "mid-gone   Active   1d"',
-      `  KUBECONFIG="${cluster().adminKubeconfig}" "${real}" delete namespace mid-doomed --wait=false >/dev/null 2>&1`,
-      `  KUBECONFIG="${cluster().adminKubeconfig}" "${real}" delete namespace mid-vanishing --timeout=120s >/dev/null 2>&1`,
-      '  exit 0',
-      'fi',
+      '  echo "mid-gone Active"',
+      `  KUBECONFIG="${cluster().adminKubeconfig}" "${realKubectl}" delete namespace mid-doomed --wait=false >/dev/null 2>&1`,
+      `  KUBECONFIG="${cluster().adminKubeconfig}" "${realKubectl}" delete namespace mid-vanishing --timeout=120s >/dev/null 2>&1`,
+      '  exit 0 ;;',
+      'esac',
       `exec "${real}" "$@"`,
     ]);
     expect(exitOf(run, EXIT.ok)).toBe(EXIT.ok);
@@ -463,12 +469,12 @@ describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from 
     ]);
     const before = await rawSecret('blind-foreign');
     // A listed namespace that does not exist, between the others.
-    const run = await refreshThroughShim({ ECR_TARGET_NAMESPACES: 'blind-*' }, (real) => [
-      'if [ "$1 $2" = "get namespaces" ]; then',
+    const run = await refreshThroughShim({ ECR_TARGET_NAMESPACES: 'blind-*' }, 'jq', (real) => [
+      'case "$*" in *".rows[]"*)',
       `  "${real}" "$@" || exit $?`,
-      '  echo "blind-gone   Active   1d"',
-      '  exit 0',
-      'fi',
+      '  echo "blind-gone Active"',
+      '  exit 0 ;;',
+      'esac',
       `exec "${real}" "$@"`,
     ]);
     expect(exitOf(run, EXIT.partial)).toBe(EXIT.partial);
@@ -772,10 +778,10 @@ describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from 
     // The watch was really on: it saw the token call and the batched writes.
     expect([...seen].some((line) => line.includes('get-authorization-token'))).toBe(true);
     expect([...seen].some((line) => line.startsWith('cmdline: curl -q --config -'))).toBe(true);
-    // 30 namespaces in batches of 5: six curl processes, each execve seen by strace; the API
-    // token went to them on stdin.
-    const writes = execs.filter((line) => line.includes('"--config", "-"')).length;
-    expect(writes).toBe(6);
+    // One GET of the namespace list, then 30 namespaces in batches of 5: six curl processes that
+    // write; each execve seen by strace; the API token went to them on stdin.
+    const curls = execs.filter((line) => line.includes('"--config", "-"')).length;
+    expect(curls).toBe(1 + 6);
     const apiToken = JSON.parse(readFileSync(saKubeconfig, 'utf8')) as { users: { user: { token?: string } }[] };
     for (const entry of apiToken.users) if (entry.user.token) secretsToHide.push(entry.user.token);
     for (const secret of secretsToHide) {
