@@ -170,6 +170,12 @@ describe('default bundle', () => {
       '/home/refresh',
       '/tmp',
     ]);
+    // The Secret body and the API's responses (holding the pull token) stay off the node's disk.
+    expect(pod.volumes.find((volume) => volume.name === 'tmp')?.emptyDir).toEqual({
+      medium: 'Memory',
+      sizeLimit: '64Mi',
+    });
+    expect(pod.volumes.find((volume) => volume.name === 'home')?.emptyDir).toEqual({ sizeLimit: '64Mi' });
   });
 
   test('empty settings are written without a value, so re-applying is a no-op', () => {

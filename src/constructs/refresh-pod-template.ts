@@ -215,7 +215,11 @@ export function refreshPodTemplate(props: RefreshPodProps): PodTemplateSpec {
       volumes: [
         { name: 'script', configMap: { name: props.scriptConfigMapName, defaultMode: 0o444 } },
         { name: 'home', emptyDir: { sizeLimit: Quantity.fromString('64Mi') } },
-        { name: 'tmp', emptyDir: { sizeLimit: Quantity.fromString('64Mi') } },
+        // tmpfs: the Secret body and the API's responses (which echo the pull token) never reach
+        // the node's disk, and the per-namespace response files cost a fraction of the CPU a
+        // disk-backed emptyDir costs. Its pages count against the memory limit; the script keeps
+        // one batch of responses per worker.
+        { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: Quantity.fromString('64Mi') } },
         ...aws.volumes,
       ],
     },
