@@ -13,6 +13,11 @@ export interface Tools {
   readonly busyboxDir: string;
   /** kubectl, aws and jq for the scripts, second on their PATH. */
   readonly toolsDir: string;
+  /**
+   * Where the scripts' TMPDIRs go: a tmpfs (/dev/shm) as the pod's memory-backed /tmp emptyDir is,
+   * else under the work directory. The caller removes it.
+   */
+  readonly tmpfsDir: string;
   /** The kubectl the scripts and the floor run. */
   readonly scriptKubectl: string;
   /** kubectl at the API server's version, for the bench's own admin calls. */
@@ -62,6 +67,7 @@ export async function prepareTools(repoRoot: string, workDir: string, kubectl: s
     busybox: found.busybox,
     busyboxDir,
     toolsDir,
+    tmpfsDir: mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : workDir, 'ecr-bench-tmp-')),
     scriptKubectl,
     adminKubectl: found.binaries.kubectl,
     aws: found.aws,
@@ -79,12 +85,15 @@ function findKubectl130(): string | undefined {
   return undefined;
 }
 
-/** The environment a script gets: busybox applets first, a fresh HOME and TMPDIR, nothing inherited. */
+/**
+ * The environment a script gets: busybox applets first, a fresh HOME (on disk) and TMPDIR (on
+ * tmpfs), as the pod's emptyDirs are, nothing inherited.
+ */
 export function freshScriptEnv(tools: Tools, workDir: string, extra: Record<string, string>): Record<string, string> {
   return {
     PATH: `${tools.busyboxDir}:${tools.toolsDir}`,
     HOME: mkdtempSync(join(workDir, 'home-')),
-    TMPDIR: mkdtempSync(join(workDir, 'tmp-')),
+    TMPDIR: mkdtempSync(join(tools.tmpfsDir, 'tmp-')),
     ...extra,
   };
 }

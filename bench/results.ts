@@ -59,7 +59,12 @@ export interface SizeResult {
   readonly ours_create: RunRecord;
   /** Our script's own `event=start` log line: the settings it ran with (batch size, parallelism). */
   readonly ours_settings: string;
-  readonly ratios: { readonly original_over_ours: number | null; readonly ours_over_floor: number };
+  readonly ratios: {
+    readonly original_over_ours: number | null;
+    readonly ours_over_floor: number;
+    /** Client CPU of ours over the floor's: fair however differently the two parallelise. */
+    readonly ours_over_floor_cpu?: number | null;
+  };
 }
 
 export interface TargetCheck {

@@ -60,8 +60,9 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const started = performance.now();
   const workDir = mkdtempSync(join(tmpdir(), 'ecr-bench-'));
+  let tools: Tools | undefined;
   try {
-    const tools = await prepareTools(REPO_ROOT, workDir, options.kubectl);
+    tools = await prepareTools(REPO_ROOT, workDir, options.kubectl);
     const distDir = resolve(REPO_ROOT, options.distDir);
     const dist = readDistBundle(distDir);
     warnIfStale(dist);
@@ -118,6 +119,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   } finally {
     rmSync(workDir, { recursive: true, force: true });
+    if (tools !== undefined) rmSync(tools.tmpfsDir, { recursive: true, force: true });
   }
 }
 
@@ -332,6 +334,8 @@ function finishSize(size: MeasuredSize, measuredOriginal: { n: number; result: C
     ratios: {
       original_over_ours: original === null ? null : round(original.median_s / size.ours.median_s, 1),
       ours_over_floor: round(size.ours.median_s / size.floor.median_s, 2),
+      ours_over_floor_cpu:
+        size.ours.cpu_s == null || !size.floor.cpu_s ? null : round(size.ours.cpu_s / size.floor.cpu_s, 2),
     },
   };
 }

@@ -4,7 +4,7 @@
 // while idle, its memory, and the time until 1 and then 200 namespaces created at once all have
 // the Secret. Writes bench/watcher-results.json and docs/benchmarks-watcher.md.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -186,6 +186,7 @@ async function main(): Promise<void> {
   } finally {
     await moto.stop();
     await cluster.stop();
+    rmSync(tools.tmpfsDir, { recursive: true, force: true });
   }
 }
 
