@@ -67,6 +67,25 @@ registry_host() {
   esac
 }
 
+# ecr_api_url REGION: the ECR API endpoint a token request for REGION goes to, chosen as the aws
+# CLI chooses it: AWS_ENDPOINT_URL_ECR, else AWS_ENDPOINT_URL, else the region's endpoint in its
+# partition (ecr-fips with AWS_USE_FIPS_ENDPOINT=true). The table test/fixtures/registry-hosts.json
+# holds it, and the e2e suite runs that table through this function and through botocore's own
+# endpoint resolver.
+ecr_api_url() {
+  if [ -n "${AWS_ENDPOINT_URL_ECR:-}" ]; then
+    printf '%s\n' "${AWS_ENDPOINT_URL_ECR%/}"
+  elif [ -n "${AWS_ENDPOINT_URL:-}" ]; then
+    printf '%s\n' "${AWS_ENDPOINT_URL%/}"
+  else
+    case $1:${AWS_USE_FIPS_ENDPOINT:-false} in
+      cn-*) printf 'https://api.ecr.%s.amazonaws.com.cn\n' "$1" ;;
+      *:true) printf 'https://ecr-fips.%s.amazonaws.com\n' "$1" ;;
+      *) printf 'https://api.ecr.%s.amazonaws.com\n' "$1" ;;
+    esac
+  fi
+}
+
 # is_role_arn ARN: an IAM role ARN of any partition, arn:aws|aws-cn|aws-us-gov:iam::ACCOUNT:role/
 # [PATH/]NAME. The generator applies the same rule (IAM_ROLE_ARN in src/validation/aws.ts).
 is_role_arn() {

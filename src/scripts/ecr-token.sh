@@ -70,13 +70,80 @@ write_role_config() {
   done
 }
 
+# is_retryable FILE: whether the error in FILE's last line is worth another round: throttling,
+# a server error or no answer, as the aws CLI or signed_authorization_token words it.
 is_retryable() {
   case $(last_line "$1") in
     *Throttl* | *"Rate exceeded"* | *TooManyRequests* | *RequestLimitExceeded* | *ServiceUnavailable* | \
       *InternalServerError* | *InternalFailure* | *ServerException* | *"Could not connect"* | \
-      *"Connection was closed"* | *timeout* | *"timed out"* | *"(50"[0-9]")"*) return 0 ;;
+      *"Connection was closed"* | *timeout* | *"timed out"* | *"(50"[0-9]")"* | *"HTTP 429"* | \
+      *"HTTP 5"[0-9][0-9]* | *"no answer from"*) return 0 ;;
   esac
   return 1
+}
+
+# curl_signs: whether curl can send GetAuthorizationToken itself, signing it with SigV4 from the
+# access key in the environment, instead of starting the aws CLI (about half a CPU second and
+# 50 MiB each run). Only for the plain case: a key and secret (no session token), no profile, no
+# dual-stack endpoints; anything else, and every role, goes through the CLI.
+curl_signs() {
+  [ -n "${AWS_ACCESS_KEY_ID:-}" ] && [ -n "${AWS_SECRET_ACCESS_KEY:-}" ] && [ -z "${AWS_SESSION_TOKEN:-}" ] &&
+    [ -z "${AWS_PROFILE:-}" ] && [ "${AWS_USE_DUALSTACK_ENDPOINT:-false}" = false ] || return 1
+  # Both go into curl's config between double quotes, "ID:SECRET": an id is letters and digits,
+  # and a secret must hold no quote, backslash or newline.
+  case $AWS_ACCESS_KEY_ID in
+    *[!A-Za-z0-9]*) return 1 ;;
+  esac
+  case $AWS_SECRET_ACCESS_KEY in
+    *[\"\\]* | *"$NL"*) return 1 ;;
+  esac
+}
+
+# aws_error FILE: "TYPE: MESSAGE" of an AWS error response: JSON, {"__type": "[namespace#]TYPE",
+# "message": ...}, as ECR answers, or XML, <Code>TYPE</Code>...<Message>..., as some front ends do.
+aws_error() {
+  jq -r '"\(.__type // "" | sub(".*#"; "")): \(.message // .Message // "")"' "$1" 2>/dev/null ||
+    sed -n 's:.*<Code>\(.*\)</Code>.*<Message>\(.*\)</Message>.*:\1\: \2:p' "$1"
+}
+
+# signed_authorization_token REGION: the GetAuthorizationToken response (JSON) on stdout, from one
+# POST that curl signs (SigV4, service ecr) with the key in the environment. The key and secret
+# reach curl in its config on stdin, never in argv. Throttling (HTTP 400 ThrottlingException),
+# 429, 5xx and no answer are tried again up to AWS_MAX_ATTEMPTS times in all, after 1, 2, 4, ...
+# s, as the CLI's standard retry mode does; then, and for any other error, one line on stderr:
+# "GetAuthorizationToken: HTTP STATUS TYPE: MESSAGE", and a non-zero return.
+signed_authorization_token() {
+  sat_url=$(ecr_api_url "$1")/
+  sat_attempt=1
+  while :; do
+    sat_status=$(
+      printf '%s\n' "user = \"$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY\"" "aws-sigv4 = \"aws:amz:$1:ecr\"" \
+        "url = \"$sat_url\"" 'header = "Content-Type: application/x-amz-json-1.1"' \
+        'header = "X-Amz-Target: AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken"' 'data = "{}"' \
+        "output = \"$work/token.json\"" silent show-error 'connect-timeout = 10' 'max-time = 30' \
+        ${AWS_CA_BUNDLE:+"cacert = \"$AWS_CA_BUNDLE\""} 'write-out = "%{http_code}"' |
+        curl -q --config - 2>"$work/curl.err"
+    ) || :
+    case $sat_status in
+      200)
+        cat "$work/token.json"
+        rm -f "$work/token.json"
+        return 0
+        ;;
+      000) sat_error="no answer from $sat_url ($(last_line "$work/curl.err"))" ;;
+      *)
+        sat_error="HTTP $sat_status $(aws_error "$work/token.json")"
+        ;;
+    esac
+    rm -f "$work/token.json"
+    printf 'GetAuthorizationToken: %s\n' "$sat_error" >"$work/token.err"
+    if [ "$sat_attempt" -ge "${AWS_MAX_ATTEMPTS:-5}" ] || ! is_retryable "$work/token.err"; then
+      cat "$work/token.err" >&2
+      return 1
+    fi
+    sleep "$((1 << (sat_attempt - 1)))"
+    sat_attempt=$((sat_attempt + 1))
+  done
 }
 
 # get_authorization_token REGION [ROLE_ARN]: the GetAuthorizationToken response (JSON) on stdout,
@@ -84,6 +151,8 @@ is_retryable() {
 get_authorization_token() {
   if [ -n "${2:-}" ]; then
     AWS_CONFIG_FILE="$work/aws-config" aws ecr get-authorization-token --region "$1" --profile "$2" --output json
+  elif curl_signs; then
+    signed_authorization_token "$1"
   else
     aws ecr get-authorization-token --region "$1" --output json
   fi

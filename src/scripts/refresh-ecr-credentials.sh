@@ -10,7 +10,8 @@
 # them side by side), one purpose each:
 #   ecr-log.sh         logfmt lines, redaction of secrets, fatal exits
 #   ecr-settings.sh    settings from the environment, checked before any call
-#   ecr-token.sh       the own account, the registries, one ECR token per region
+#   ecr-token.sh       the own account, the registries, one ECR token per region (signed by
+#                      curl, or asked through the aws CLI)
 #   ecr-api.sh         the Kubernetes API through curl: server, CA, credentials, a GET
 #   ecr-namespaces.sh  the namespace listing and selection
 #   ecr-write.sh       the Secret writes and each namespace's result
@@ -19,11 +20,15 @@
 #   ecr-events.sh      a Warning Event on the Job when a run ends with failures or conflicts
 #
 # Environment (defaults in brackets):
-#   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY  credentials for GetAuthorizationToken (the aws
-#                           CLI reads them itself; any other source the CLI supports works too)
+#   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY  credentials for GetAuthorizationToken: curl signs
+#                           the request with them (SigV4); with a session token, a profile, a
+#                           role or web identity (or any other source the CLI supports) the aws
+#                           CLI asks instead
 #   AWS_REGION              region of the own registry (required)
 #   AWS_ACCOUNT_ID          own account id [asked from `aws sts get-caller-identity`]
-#   AWS_RETRY_MODE, AWS_MAX_ATTEMPTS  aws CLI retries [standard, 5]
+#   AWS_RETRY_MODE, AWS_MAX_ATTEMPTS  retries of throttled or failed AWS calls [standard, 5]
+#   AWS_ENDPOINT_URL_ECR, AWS_ENDPOINT_URL, AWS_USE_FIPS_ENDPOINT, AWS_CA_BUNDLE, HTTPS_PROXY,
+#   NO_PROXY                where and how AWS is reached, read by curl and the aws CLI alike
 #   ECR_SECRET_NAME         name of the managed Secret [ecr-registry-credentials]
 #   ECR_REGISTRIES          extra registry hosts, space-separated, e.g.
 #                           "210987654321.dkr.ecr.eu-west-1.amazonaws.com" [none]; the own

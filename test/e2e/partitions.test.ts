@@ -1,5 +1,6 @@
 // AWS partitions and FIPS in the script: the registry-host rule run from the table the generator's
-// unit test runs too, the own registry's host per partition, and a FIPS run end to end.
+// unit test runs too, the own registry's host and the ECR API endpoint per partition (held against
+// botocore's own resolver), and a FIPS run end to end.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,10 +18,27 @@ import {
   writeScriptFiles,
   type Moto,
 } from './harness/index.js';
+import { requireContext } from './harness/available.js';
+import { run } from './harness/process.js';
 
 const REGISTRY_HOSTS = JSON.parse(
   readFileSync(new URL('../fixtures/registry-hosts.json', import.meta.url), 'utf8'),
-) as { valid: string[]; invalid: string[]; own: { region: string; fips: boolean; host: string }[] };
+) as {
+  valid: string[];
+  invalid: string[];
+  own: { region: string; fips: boolean; host: string; api: string }[];
+};
+
+/** The ECR endpoint botocore (the aws CLI's library) resolves for a region, FIPS or not. */
+const BOTOCORE_ECR_ENDPOINT = `
+import sys
+import botocore.session
+from botocore.config import Config
+client = botocore.session.get_session().create_client(
+    "ecr", region_name=sys.argv[1], config=Config(use_fips_endpoint=sys.argv[2] == "true"),
+    aws_access_key_id="AKIAEXAMPLE", aws_secret_access_key="example")
+print(client.meta.endpoint_url)
+`;
 
 const SCRIPT_DIR = join(import.meta.dirname, '..', '..', 'src', 'scripts');
 
@@ -53,6 +71,27 @@ describe.skipIf(!e2eAvailable.ok)('one registry-host rule in the generator and t
       expect(result).toEqual({ stdout: `${host} ${region}`, stderr: '' });
     },
   );
+
+  test.each(REGISTRY_HOSTS.own)(
+    'the ECR API endpoint in $region (FIPS $fips) is $api, for the script and for botocore',
+    async ({ region, fips, api }) => {
+      const script = await probe('ecr_api_url "$REGION"', { REGION: region, AWS_USE_FIPS_ENDPOINT: String(fips) });
+      expect(script).toEqual({ stdout: api, stderr: '' });
+      const botocore = await run(requireContext().tools.python, ['-c', BOTOCORE_ECR_ENDPOINT, region, String(fips)], {
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir() },
+      });
+      expect({ stdout: botocore.stdout.trim(), code: botocore.code }).toEqual({ stdout: api, code: 0 });
+    },
+  );
+
+  test('an endpoint URL overrides the partition rule, the ECR one before the general one', async () => {
+    const endpoints = { AWS_ENDPOINT_URL: 'https://all.example', AWS_ENDPOINT_URL_ECR: 'https://ecr.example/' };
+    expect(await probe('ecr_api_url eu-west-1', endpoints)).toEqual({ stdout: 'https://ecr.example', stderr: '' });
+    expect(await probe('ecr_api_url eu-west-1', { AWS_ENDPOINT_URL: 'https://all.example' })).toEqual({
+      stdout: 'https://all.example',
+      stderr: '',
+    });
+  });
 });
 
 describe.skipIf(!e2eAvailable.ok)('--fips', () => {

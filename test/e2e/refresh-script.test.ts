@@ -31,6 +31,8 @@ import {
   type BundleObject,
   type Moto,
 } from './harness/index.js';
+import { requireContext } from './harness/available.js';
+import { run as runProcess } from './harness/process.js';
 import { parseMetrics } from '../../bench/api-requests.js';
 
 const SRC_SCRIPTS = fileURLToPath(new URL('../../src/scripts/', import.meta.url));
@@ -42,6 +44,8 @@ const REGION = 'eu-west-1';
 const ACCOUNT = '123456789012';
 const OWN_HOST = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`;
 /** What moto's GetAuthorizationToken returns, as the Secret must carry it: base64("AWS:<password>"). */
+/** The secret access key every run gets (AWS's documentation example). */
+const AWS_SECRET_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 const MOTO_TOKEN = Buffer.from(`AWS:${ACCOUNT}-auth-token`).toString('base64');
 const FIELD_MANAGER = 'ecr-k8s-credentials';
 
@@ -155,7 +159,7 @@ describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from 
       KUBECONFIG: saKubeconfig,
       AWS_ENDPOINT_URL: awsEndpoint,
       AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
-      AWS_SECRET_ACCESS_KEY: 'refresh-e2e',
+      AWS_SECRET_ACCESS_KEY: AWS_SECRET_KEY,
       AWS_REGION: REGION,
       AWS_RETRY_MODE: 'standard',
       AWS_MAX_ATTEMPTS: '5',
@@ -183,10 +187,6 @@ describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from 
     return summarize(out);
   }
 
-  /**
-   * Runs the script with a kubectl in front of the real one on PATH: `body(realKubectl)` gives the
-   * lines of that sh script.
-   */
   /**
    * A run with `tool` (kubectl or jq) replaced by a shell shim; `body` gets the real tool and the
    * real kubectl.
@@ -532,7 +532,8 @@ describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from 
   });
 
   test('ECR throttling is retried until a token comes', async () => {
-    // More throttled answers than the CLI's own 5 attempts: the script's retry has to step in.
+    // More throttled answers than the AWS_MAX_ATTEMPTS (5) of one round: the script's next round
+    // has to step in.
     const throttled = await startMoto({ throttleEcr: 6 });
     try {
       await createNamespaces(['throttle-1']);
@@ -544,6 +545,72 @@ describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from 
       expect(dockerConfig((await readSecret('throttle-1'))!).auths[OWN_HOST]?.auth).toBe(MOTO_TOKEN);
     } finally {
       await throttled.stop();
+    }
+  });
+
+  test('curl signs the token request (SigV4) as AWS checks it: a right key gets a token, a wrong secret is refused', async () => {
+    // moto with authentication on after the three setup calls: it recomputes each request's
+    // signature from the key's secret and checks the user's IAM policy.
+    const checking = await startMoto({ initialNoAuthActionCount: 3 });
+    try {
+      const admin = (args: string[]) =>
+        runProcess(
+          join(requireContext().tools.scriptToolsDir, 'aws'),
+          [...args, '--region', REGION, '--output', 'json'],
+          {
+            env: {
+              PATH: process.env.PATH ?? '/usr/bin:/bin',
+              HOME: workDir,
+              AWS_ENDPOINT_URL: checking.endpoint,
+              AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+              AWS_SECRET_ACCESS_KEY: 'setup',
+            },
+          },
+        );
+      expect((await admin(['iam', 'create-user', '--user-name', 'puller'])).code).toBe(0);
+      const policy = {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' }],
+      };
+      const put = ['iam', 'put-user-policy', '--user-name', 'puller', '--policy-name', 'pull'];
+      expect((await admin([...put, '--policy-document', JSON.stringify(policy)])).code).toBe(0);
+      const created = await admin(['iam', 'create-access-key', '--user-name', 'puller']);
+      const key = (JSON.parse(created.stdout) as { AccessKey: { AccessKeyId: string; SecretAccessKey: string } })
+        .AccessKey;
+      await createNamespaces(['signed-1']);
+
+      const signed = await refresh(
+        {
+          ECR_TARGET_NAMESPACES: 'signed-*',
+          AWS_ACCOUNT_ID: ACCOUNT,
+          AWS_ACCESS_KEY_ID: key.AccessKeyId,
+          AWS_SECRET_ACCESS_KEY: key.SecretAccessKey,
+        },
+        checking.endpoint,
+      );
+      expect(exitOf(signed, EXIT.ok)).toBe(EXIT.ok);
+      expect(signed.namespaces.get('signed-1')?.result).toBe('updated');
+      const before = await rawSecret('signed-1');
+
+      const wrong = await refresh(
+        {
+          ECR_TARGET_NAMESPACES: 'signed-*',
+          AWS_ACCOUNT_ID: ACCOUNT,
+          AWS_ACCESS_KEY_ID: key.AccessKeyId,
+          AWS_SECRET_ACCESS_KEY: 'not-the-secret',
+        },
+        checking.endpoint,
+      );
+      expect(exitOf(wrong, EXIT.aws)).toBe(EXIT.aws);
+      expect(wrong.records.find((record) => record.event === 'token')?.reason).toMatch(
+        /^GetAuthorizationToken: HTTP 403 SignatureDoesNotMatch: /,
+      );
+      expect(wrong.stdout + wrong.stderr).not.toContain('not-the-secret');
+      expect(await rawSecret('signed-1')).toBe(before);
+      // Refused once: a wrong signature does not get better by asking again.
+      expect((await checking.stats()).getAuthorizationToken).toBe(2);
+    } finally {
+      await checking.stop();
     }
   });
 
@@ -762,6 +829,9 @@ describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from 
     const names = range('argv', 30);
     await createNamespaces(names);
     const secretsToHide = [MOTO_TOKEN, `${ACCOUNT}-auth-token`];
+    // The AWS secret key arrives in the environment (from the Secret) and must stay there: curl
+    // signs the token request with it, from its config on stdin.
+    const awsSecretKey = AWS_SECRET_KEY;
     const runEnv = env({ ECR_TARGET_NAMESPACES: 'argv-*', ECR_APPLY_BATCH_SIZE: '5' });
     // The applet directory holds symlinks to the busybox binary itself.
     const busybox = realpathSync(join((runEnv.PATH ?? '').split(':')[0] ?? '', 'sh'));
@@ -775,13 +845,16 @@ describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from 
     expect(written).not.toBe('');
     secretsToHide.push(written);
 
-    // The watch was really on: it saw the token call and the batched writes.
-    expect([...seen].some((line) => line.includes('get-authorization-token'))).toBe(true);
+    // The watch was really on: it saw the curl processes and the aws CLI asking STS for the
+    // account id (not given here). With a key in the environment the token request is no aws CLI
+    // call: curl signs it itself.
     expect([...seen].some((line) => line.startsWith('cmdline: curl -q --config -'))).toBe(true);
-    // One GET of the namespace list, then 30 namespaces in batches of 5: six curl processes that
-    // write; each execve seen by strace; the API token went to them on stdin.
+    expect(execs.filter((line) => line.includes('"get-caller-identity"'))).toHaveLength(1);
+    expect(execs.filter((line) => line.includes('"get-authorization-token"'))).toEqual([]);
+    // The token request, one GET of the namespace list, then 30 namespaces in batches of 5: six
+    // curl processes that write; each execve seen by strace; the keys went to them on stdin.
     const curls = execs.filter((line) => line.includes('"--config", "-"')).length;
-    expect(curls).toBe(1 + 6);
+    expect(curls).toBe(1 + 1 + 6);
     const apiToken = JSON.parse(readFileSync(saKubeconfig, 'utf8')) as { users: { user: { token?: string } }[] };
     for (const entry of apiToken.users) if (entry.user.token) secretsToHide.push(entry.user.token);
     for (const secret of secretsToHide) {
@@ -790,6 +863,9 @@ describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from 
       expect(run.stdout).not.toContain(secret);
       expect(run.stderr).not.toContain(secret);
     }
+    expect([...seen].filter((line) => line.startsWith('cmdline:') && line.includes(awsSecretKey))).toEqual([]);
+    expect(execs.filter((line) => line.includes(awsSecretKey))).toEqual([]);
+    expect(run.stdout + run.stderr).not.toContain(awsSecretKey);
   });
 
   test('1,000 namespaces cost at most N + 20 API requests and finish in seconds', async () => {
