@@ -70,7 +70,7 @@ function limitedTable(results: BenchResults): string[] {
     "is the most any run had of the cgroup's `throttled_time`: time the quota held runnable threads back,",
     'summed over both cores, so it can exceed the wall time. The cgroup is charged for the pages the',
     'run allocates and the files it reads first; binaries already in the page cache from earlier runs',
-    '(kubectl, the aws CLI) stay charged to whoever read them first, so a fresh pod, which reads them',
+    '(curl, jq, kubectl) stay charged to whoever read them first, so a fresh pod, which reads them',
     'itself, is charged somewhat more than this peak.',
     '',
     '| namespaces | median s | min – max s | runs | CPU s | throttled s | memory cgroup peak MiB | peak RSS MiB | API requests / run | unlimited median s |',
@@ -147,8 +147,8 @@ function readingTheNumbers(results: BenchResults): string[] {
       Object.keys(results.settings.script_env).length === 0 ? 'its defaults' : 'settings from --script-env';
     lines.push(
       `- Our script ran with ${source} (\`${settings}\`). Where it beats the floor, that is its parallel`,
-      "  kubectl processes against the floor's one; where it trails at small sizes, that is the fixed",
-      '  cost of starting the aws CLI for the token, which the floor does not pay.',
+      "  curl processes against the floor's one kubectl; where it trails at small sizes, that is the",
+      '  fixed cost of the token request and the namespace list, which the floor does not pay.',
     );
   }
 
@@ -175,7 +175,9 @@ function readingTheNumbers(results: BenchResults): string[] {
       lines.push(
         `- Memory at n=${fmt(largest.n)}: our script peaks at ${fmt(ours.peak_rss_mib)} MiB RSS / ` +
           `${fmt(ours.peak_pss_mib)} MiB PSS; at its peak it is ${peak.peak_breakdown} (RSS MiB per process). ` +
-          'A kubectl 1.30 process is some 45-50 MiB before it holds any object.',
+          'A kubectl 1.30 process is some 40-50 MiB before it holds any object; the one in our run is ' +
+          "`kubectl config view`, reading the kubeconfig that stands in for the pod's ServiceAccount " +
+          'token, which a run in a pod does not start.',
       );
     }
     if (ours?.cpu_s != null && Number.isFinite(cpuLimit) && cpuLimit > 0) {
@@ -259,9 +261,10 @@ export function renderMarkdown(results: BenchResults, chart: ChartOutcome): stri
     '  creates N namespaces `bench-00001` ...; every contender writes one Secret into every namespace',
     '  of the cluster, which also has its own few (`default`, `kube-system`, ..., `ecr-updater`).',
     '- **Our script** is read from the `ecr-credential-refresh-script` ConfigMap in `dist/` and run',
-    '  under `busybox ash` with busybox applets first on PATH, then kubectl, aws and jq, with the',
-    "  CronJob container's environment (its Secret's keys filled in, a fresh empty HOME and TMPDIR",
-    "  per run as the pod's emptyDirs give it), as the updater ServiceAccount with `dist/`'s RBAC,",
+    '  under `busybox ash` with busybox applets first on PATH, then curl, kubectl, aws and jq, with',
+    "  the CronJob container's environment (its Secret's keys filled in, `AWS_ACCOUNT_ID` among them",
+    '  as `scripts/bootstrap-iam.sh` writes it, a fresh empty HOME on disk and TMPDIR on tmpfs per',
+    "  run as the pod's emptyDirs give it), as the updater ServiceAccount with `dist/`'s RBAC,",
     '  through a kubeconfig holding a fresh TokenRequest token. Its first run on each cluster creates',
     '  every Secret; that run is reported apart and is not in the medians.',
     '- **The original loop** is [bench/original-refresh.sh](../bench/original-refresh.sh): the',
