@@ -54,7 +54,7 @@ export const DEFAULTS: EcrCredentialsConfig = {
   patchServiceAccounts: [],
   cpuRequest: '50m',
   cpuLimit: '100m',
-  memoryRequest: '64Mi',
+  memoryRequest: '32Mi',
   memoryLimit: '128Mi',
   gitops: 'none',
   prometheusRule: false,

@@ -168,7 +168,7 @@ export interface RefreshOptions {
   readonly cpuLimit?: string;
   /**
    * Memory request of the refresh container.
-   * @default 64Mi
+   * @default 32Mi
    */
   readonly memoryRequest?: string;
   /**
@@ -407,7 +407,7 @@ export const OPTIONS: { readonly [K in OptionName]-?: OptionSpec } = {
     flag: 'memory-request',
     type: 'string',
     describe: 'Memory request of the refresh container',
-    defaultText: '64Mi',
+    defaultText: '32Mi',
   },
   memoryLimit: {
     flag: 'memory-limit',

@@ -159,7 +159,7 @@ describe('default bundle', () => {
     expect(container.image).toBe('alpine/k8s:1.30.7');
     expect(container.command).toEqual(['/bin/sh', '/opt/ecr-credential-refresh/refresh-ecr-credentials.sh']);
     expect(container.resources).toEqual({
-      requests: { cpu: '50m', memory: '64Mi' },
+      requests: { cpu: '50m', memory: '32Mi' },
       limits: { cpu: '100m', memory: '128Mi' },
     });
     expect(pod.volumes.find((volume) => volume.name === 'script')?.configMap?.name).toBe(
