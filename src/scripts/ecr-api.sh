@@ -26,7 +26,8 @@ kubeconfig_access() {
     die "$EXIT_KUBERNETES" "cannot read the kubeconfig: $(last_line "$work/kubectl.err"); nothing was written"
   jq -r '.clusters[0].cluster as $c | .users[0].user as $u
     | $c.server, $c["insecure-skip-tls-verify"], $c["tls-server-name"], $c["certificate-authority-data"],
-      $u["client-certificate-data"], $u["client-key-data"], $u.tokenFile, $u.token
+      $u["client-certificate-data"], $u["client-key-data"], $u.tokenFile, $u.token,
+      ($u.exec // $u["auth-provider"] | if . == null then "" else "plugin" end)
     | . // "" | tostring' "$work/kubeconfig.json" >"$work/kubeconfig.fields" 2>"$work/kubectl.err" ||
     die "$EXIT_KUBERNETES" "cannot read the kubeconfig: $(last_line "$work/kubectl.err"); nothing was written"
   rm -f "$work/kubeconfig.json"
@@ -39,9 +40,13 @@ kubeconfig_access() {
     IFS= read -r ka_key
     IFS= read -r aa_token_file
     IFS= read -r ka_token
+    IFS= read -r ka_plugin
   } <"$work/kubeconfig.fields"
   rm -f "$work/kubeconfig.fields"
   api_server=${api_server%/}
+  # An exec plugin or auth-provider gives kubectl a token at run time; curl cannot run them.
+  [ -z "$ka_plugin" ] || [ -n "$ka_token$aa_token_file$ka_cert" ] ||
+    die "$EXIT_CONFIG" "the kubeconfig's current user gets its credentials from an exec plugin or auth-provider, which this script cannot run; use a kubeconfig with a token, a token file or a client certificate (e.g. one holding a ServiceAccount token from kubectl create token) (KUBECONFIG=${KUBECONFIG:-~/.kube/config})"
   [ -n "$api_server" ] ||
     die "$EXIT_CONFIG" "the kubeconfig's current context names no server; set KUBECONFIG to a kubeconfig with a current context"
   api_config=$(

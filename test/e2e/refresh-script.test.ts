@@ -6,7 +6,7 @@
 // default "every namespace" run goes first because later tests leave namespaces behind on purpose
 // (a terminating one, foreign Secrets).
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -398,12 +398,85 @@ describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from 
     for (const name of fresh) expect(await readSecret(name)).toBeNull();
   });
 
+  test('in a pod: the ServiceAccount token and CA from their mount, the API server from KUBERNETES_SERVICE_HOST/PORT, and no kubectl', async () => {
+    await createNamespaces(['inpod-1', 'inpod-2']);
+    const workspace = mkdtempSync(join(workDir, 'inpod-'));
+    const token = (JSON.parse(readFileSync(saKubeconfig, 'utf8')) as { users: { user: { token: string } }[] }).users[0]!
+      .user.token;
+    writeFileSync(join(workspace, 'token'), token);
+    // A kubectl that leaves a mark: a run in a pod needs none.
+    const marker = join(workspace, 'kubectl-ran');
+    writeFileSync(join(workspace, 'kubectl'), `#!/bin/sh\necho "$*" >>"${marker}"\nexit 1\n`, { mode: 0o755 });
+    const base = env({ ECR_TARGET_NAMESPACES: 'inpod-*', AWS_ACCOUNT_ID: ACCOUNT });
+    delete base.KUBECONFIG;
+    const [busyboxDir, toolsDir] = (base.PATH ?? '').split(':');
+    const server = new URL(cluster().server);
+    // A mount namespace of the run's own, with a tmpfs on /run: the ServiceAccount's files go where
+    // the kubelet mounts them (/var/run is /run), and nothing outside changes.
+    const mountAndRun = [
+      'set -e',
+      'mount -t tmpfs tmpfs /run',
+      'dir=/var/run/secrets/kubernetes.io/serviceaccount',
+      'mkdir -p "$dir"',
+      `cp "${join(workspace, 'token')}" "$dir/token"`,
+      `cp "${cluster().caFile}" "$dir/ca.crt"`,
+      `exec "${requireContext().tools.busybox}" ash "${script}"`,
+    ].join('\n');
+    const out = await runProcess(
+      'unshare',
+      [
+        '--user',
+        '--map-root-user',
+        '--mount',
+        '--propagation',
+        'private',
+        requireContext().tools.busybox,
+        'sh',
+        '-c',
+        mountAndRun,
+      ],
+      {
+        env: {
+          ...base,
+          PATH: `${busyboxDir}:${workspace}:${toolsDir}`,
+          KUBERNETES_SERVICE_HOST: server.hostname,
+          KUBERNETES_SERVICE_PORT: server.port,
+        },
+        timeoutMs: 120_000,
+      },
+    );
+    const run = summarize(out);
+    expect(exitOf(run, EXIT.ok)).toBe(EXIT.ok);
+    expect(resultsFor(run, ['inpod-1', 'inpod-2'])).toEqual(['updated', 'updated']);
+    expect(dockerConfig((await readSecret('inpod-2'))!).auths[OWN_HOST]?.auth).toBe(MOTO_TOKEN);
+    expect(existsSync(marker) ? readFileSync(marker, 'utf8') : '').toBe('');
+  });
+
   test('a kubeconfig with a client certificate instead of a token works too', async () => {
     await createNamespaces(['cert-1', 'cert-2']);
     const run = await refresh({ ECR_TARGET_NAMESPACES: 'cert-*', KUBECONFIG: cluster().adminKubeconfig });
     expect(exitOf(run, EXIT.ok)).toBe(EXIT.ok);
     expect(resultsFor(run, ['cert-1', 'cert-2'])).toEqual(['updated', 'updated']);
     expect(dockerConfig((await readSecret('cert-2'))!).auths[OWN_HOST]?.auth).toBe(MOTO_TOKEN);
+  });
+
+  test('a kubeconfig whose user needs an exec plugin is a configuration error that names the fix', async () => {
+    await createNamespaces(['plugin-1']);
+    const config = JSON.parse(readFileSync(saKubeconfig, 'utf8')) as { users: { user: Record<string, unknown> }[] };
+    for (const entry of config.users) {
+      entry.user = {
+        exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'aws', args: ['eks', 'get-token'] },
+      };
+    }
+    const withPlugin = join(workDir, 'exec-plugin.kubeconfig');
+    writeFileSync(withPlugin, JSON.stringify(config), { mode: 0o600 });
+    const run = await refresh({ ECR_TARGET_NAMESPACES: 'plugin-*', KUBECONFIG: withPlugin });
+    expect(exitOf(run, EXIT.config)).toBe(EXIT.config);
+    expect(run.records.find((record) => record.event === 'fatal')?.reason).toMatch(
+      /gets its credentials from an exec plugin or auth-provider.*use a kubeconfig with a token, a token file or a client certificate/,
+    );
+    expect(run.namespaces.size).toBe(0);
+    expect(await readSecret('plugin-1')).toBeNull();
   });
 
   test('namespaces that cannot be listed (refused credentials) exit 4 and write nothing', async () => {
