@@ -105,7 +105,12 @@ describe('output', () => {
       expect.objectContaining({
         kind: 'Secret',
         metadata: expect.objectContaining({ name: 'aws-ecr-credentials', namespace: 'ecr-updater' }) as unknown,
-        stringData: { AWS_ACCESS_KEY_ID: 'REPLACE_ME', AWS_SECRET_ACCESS_KEY: 'REPLACE_ME', AWS_REGION: 'us-east-1' },
+        stringData: {
+          AWS_ACCESS_KEY_ID: 'REPLACE_ME',
+          AWS_SECRET_ACCESS_KEY: 'REPLACE_ME',
+          AWS_REGION: 'us-east-1',
+          AWS_ACCOUNT_ID: 'REPLACE_ME',
+        },
       }),
     ]);
   });

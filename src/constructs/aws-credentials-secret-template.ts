@@ -28,6 +28,8 @@ export class AwsCredentialsSecretTemplate extends Construct {
         AWS_ACCESS_KEY_ID: PLACEHOLDER,
         AWS_SECRET_ACCESS_KEY: PLACEHOLDER,
         AWS_REGION: props.region,
+        // Optional for the script, but without it every run asks STS through the aws CLI.
+        AWS_ACCOUNT_ID: PLACEHOLDER,
       },
     });
   }
