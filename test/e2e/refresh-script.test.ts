@@ -382,6 +382,11 @@ describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from 
       /ECR_ADOPT_EXISTING "yes" must be true or false/,
     ],
     [
+      "AWS_ACCOUNT_ID left as the Secret template's placeholder",
+      { AWS_ACCOUNT_ID: 'REPLACE_ME' },
+      /AWS_ACCOUNT_ID "REPLACE_ME" must be 12 digits, or empty to ask AWS STS/,
+    ],
+    [
       'a malformed label selector',
       { ECR_NAMESPACE_SELECTOR: 'team in (a' },
       /ECR_NAMESPACE_SELECTOR "team in \(a" was rejected/,
