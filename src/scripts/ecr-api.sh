@@ -87,7 +87,6 @@ api_access() {
     IFS= read -r api_token <"$aa_token_file" || :
   fi
   if [ -n "$api_token" ]; then
-    secret_values="$secret_values $api_token"
     api_config="$api_config${NL}header = \"Authorization: Bearer $api_token\""
   fi
 }

@@ -3,8 +3,11 @@
 # shellcheck shell=sh
 
 # Secrets (tokens, the encoded docker config) collected as they appear, for redact(). ECR tokens
-# and base64 text never contain spaces, so one space-separated list is enough.
+# and base64 text never contain spaces, so one space-separated list is enough. The API token of
+# the moment (api_token, set by api_access in ecr-api.sh) is redacted too; it is kept apart
+# because the watcher reads it again for every watch and a list would grow with every read.
 secret_values=
+api_token=
 
 # quote VALUE: VALUE as a logfmt string (double quotes, inner quotes and backslashes escaped,
 # newlines flattened) in $quoted. Known secrets are cut out first, so that an error message that
@@ -34,7 +37,7 @@ quote() {
 # turned into spaces.
 redact() {
   r_text=$1
-  for r_secret in $secret_values; do
+  for r_secret in $secret_values $api_token; do
     while :; do
       case $r_text in
         *"$r_secret"*) r_text="${r_text%%"$r_secret"*}[REDACTED]${r_text#*"$r_secret"}" ;;

@@ -16,11 +16,25 @@ heartbeat() {
   printf '%s\n' "$heartbeats" >"$heartbeat_file"
 }
 
-# list_for_watch: lists the selected namespaces into $work/seen (names) and sets $watch_rv.
-# Returns non-zero when the API server cannot be asked.
+# list_for_watch: lists the selected namespaces into $work/listed (names) and sets $watch_rv,
+# from one GET of the API server's Table of namespaces (as a scheduled run lists them). Returns
+# non-zero, the reason in $work/watch.err, when the API server cannot be asked.
 list_for_watch() {
-  kubectl get --raw "/api/v1/namespaces${selector_query:+?$selector_query}" 2>"$work/kubectl.err" |
-    jq -r '.metadata.resourceVersion, (.items[] | .metadata.name)' >"$work/list" 2>>"$work/kubectl.err" ||
+  api_access
+  lw_status=$(api_get "/api/v1/namespaces?includeObject=None${selector_query:+&$selector_query}" "$work/list.json" \
+    'application/json;as=Table;v=v1;g=meta.k8s.io')
+  case $lw_status in
+    200) ;;
+    000)
+      printf 'cannot list namespaces: no answer from the API server (%s)\n' "$(last_line "$work/curl.err")" >"$work/watch.err"
+      return 1
+      ;;
+    *)
+      printf 'cannot list namespaces: HTTP %s: %s\n' "$lw_status" "$(status_message "$work/list.json")" >"$work/watch.err"
+      return 1
+      ;;
+  esac
+  jq -r '.metadata.resourceVersion, (.rows[] | .cells[0])' "$work/list.json" >"$work/list" 2>"$work/watch.err" ||
     return 1
   IFS= read -r watch_rv <"$work/list" || return 1
   [ -n "$watch_rv" ] || return 1
@@ -33,15 +47,23 @@ is_seen() {
   grep -qxF "$1" "$work/seen"
 }
 
-# open_watch: starts the watch stream from $watch_rv in the background, one event per line on
-# file descriptor 4: TYPE NAME PHASE RESOURCE_VERSION CODE ("-" where absent), then "END".
+# open_watch: starts the watch stream from $watch_rv in the background (curl, the credentials in
+# its config on stdin), one event per line on file descriptor 4: TYPE NAME PHASE
+# RESOURCE_VERSION CODE ("-" where absent), then "END". A refusal (a Status instead of events)
+# is one line: STATUS - - - CODE MESSAGE.
 open_watch() {
   rm -f "$work/events"
   mkfifo "$work/events"
+  api_access
   (
     trap - EXIT
-    kubectl get --raw "/api/v1/namespaces?watch=1&allowWatchBookmarks=true&resourceVersion=$watch_rv&timeoutSeconds=$watch_timeout${selector_query:+&$selector_query}" 2>"$work/watch.err" |
-      jq -r --unbuffered '"\(.type) \(.object.metadata.name // "-") \(.object.status.phase // "-") \(.object.metadata.resourceVersion // "-") \(.object.code // "-")"' 2>>"$work/watch.err"
+    printf '%s\n' "$api_config" silent show-error no-buffer 'connect-timeout = 10' \
+      "max-time = $((watch_timeout + 60))" 'header = "Accept: application/json"' \
+      "url = \"$api_server/api/v1/namespaces?watch=1&allowWatchBookmarks=true&resourceVersion=$watch_rv&timeoutSeconds=$watch_timeout${selector_query:+&$selector_query}\"" |
+      curl -q --config - 2>"$work/watch.err" |
+      jq -r --unbuffered 'if .type then
+          "\(.type) \(.object.metadata.name // "-") \(.object.status.phase // "-") \(.object.metadata.resourceVersion // "-") \(.object.code // "-")"
+        else "STATUS - - - \(.code // "-") \(.message // "" | gsub("\n"; " "))" end' 2>>"$work/watch.err"
     echo END
   ) >"$work/events" &
   watch_pid=$!
@@ -105,7 +127,7 @@ watch_session() {
     heartbeat
     # busybox read -t returns 1 on a timeout as on EOF; the producer's END line tells them apart.
     # shellcheck disable=SC3045 # busybox ash has read -t
-    if ! IFS=' ' read -r -t "$batch_wait" ws_type ws_name ws_phase ws_rv ws_code <&4; then
+    if ! IFS=' ' read -r -t "$batch_wait" ws_type ws_name ws_phase ws_rv ws_code ws_message <&4; then
       flush_pending
       continue
     fi
@@ -124,6 +146,10 @@ watch_session() {
         # 410 Gone: the resourceVersion is too old to resume from.
         log warn watch "code=$ws_code" "reason=\"watch expired; listing again\""
         relist=true
+        ;;
+      STATUS)
+        # The API server refused the watch (401, 403, 500...): its Status, not events.
+        printf 'watch refused: HTTP %s: %s\n' "$ws_code" "$ws_message" >"$work/watch.err"
         ;;
     esac
   done
@@ -161,7 +187,7 @@ watch_namespaces() {
       if ! list_for_watch; then
         api_backoff=$((api_backoff == 0 ? 1 : api_backoff * 2))
         [ "$api_backoff" -le 30 ] || api_backoff=30
-        quote "$(last_line "$work/kubectl.err")"
+        quote "$(last_line "$work/watch.err")"
         log warn watch "reason=$quoted" "retry_in_s=$api_backoff"
         sleep "$api_backoff"
         continue

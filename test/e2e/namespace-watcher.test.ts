@@ -69,6 +69,8 @@ describe.skipIf(!e2eAvailable.ok)('--watch-namespaces', () => {
   let watcher: ChildProcess;
   let output = '';
   let heartbeatFile: string;
+  let watcherScript: string;
+  let watcherEnv: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
     const dir = await synthBundle([
@@ -98,6 +100,8 @@ describe.skipIf(!e2eAvailable.ok)('--watch-namespaces', () => {
       ECR_WATCH_TIMEOUT_SECONDS: '3',
       KUBECONFIG: await cluster().serviceAccountKubeconfig(NAMESPACE, SERVICE_ACCOUNT),
     });
+    watcherScript = script;
+    watcherEnv = env;
     watcher = spawn(requireContext().tools.busybox, ['ash', script, 'watch'], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -201,6 +205,55 @@ describe.skipIf(!e2eAvailable.ok)('--watch-namespaces', () => {
     );
     expect(output).not.toContain('result=failed');
     expect(watcher.exitCode).toBeNull();
+  });
+
+  test("a ServiceAccount that may list but not watch gets the API server's refusal in the log, and the watcher keeps trying", async () => {
+    const name = 'list-only';
+    const rbac = [
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: NAMESPACE } },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRole',
+        metadata: { name: 'watcher-e2e-list-only' },
+        rules: [{ apiGroups: [''], resources: ['namespaces'], verbs: ['list'] }],
+      },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: { name: 'watcher-e2e-list-only' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'watcher-e2e-list-only' },
+        subjects: [{ kind: 'ServiceAccount', name, namespace: NAMESPACE }],
+      },
+    ];
+    await cluster().kubectl(['apply', '-f', '-'], {
+      input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: rbac }),
+    });
+    const refused = spawn(requireContext().tools.busybox, ['ash', watcherScript, 'watch'], {
+      env: {
+        ...watcherEnv,
+        KUBECONFIG: await cluster().serviceAccountKubeconfig(NAMESPACE, name),
+        ECR_HEARTBEAT_FILE: join(mkdtempSync(join(tmpdir(), 'watcher-hb-')), 'heartbeat'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let log = '';
+    refused.stdout.on('data', (chunk: Buffer) => (log += chunk.toString('utf8')));
+    refused.stderr.on('data', (chunk: Buffer) => (log += chunk.toString('utf8')));
+    try {
+      const deadline = Date.now() + 20_000;
+      // Refused twice: the first refusal did not end the watcher.
+      while ((log.match(/event=watch reason="watch refused: HTTP 403: /g) ?? []).length < 2) {
+        if (Date.now() > deadline || refused.exitCode !== null) {
+          throw new Error(`no refusal logged twice (exit ${String(refused.exitCode)}):\n${log}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(log).toMatch(/event=watch listed=/);
+      expect(log).toMatch(/watch refused: HTTP 403: namespaces is forbidden: .*cannot watch resource \\"namespaces\\"/);
+      expect(refused.exitCode).toBeNull();
+    } finally {
+      refused.kill('SIGTERM');
+    }
   });
 });
 
