@@ -106,12 +106,13 @@ async function main(): Promise<void> {
         .filter((e) => e.value !== undefined && !['HOME', 'TMPDIR', 'ECR_HEARTBEAT_FILE'].includes(e.name))
         .map((e) => [e.name, e.value ?? '']),
     );
-    // As a default install runs it: no AWS_ACCOUNT_ID, so the account comes from STS once.
+    // As a default install runs it: the keys and AWS_ACCOUNT_ID as bootstrap-iam.sh writes them.
     const env = freshScriptEnv(tools, workDir, {
       ...plain,
       AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
       AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
       AWS_REGION: 'eu-west-1',
+      AWS_ACCOUNT_ID: '123456789012',
       AWS_ENDPOINT_URL: moto.endpoint,
       ECR_HEARTBEAT_FILE: join(workDir, 'heartbeat'),
       KUBECONFIG: await cluster.serviceAccountKubeconfig(NAMESPACE, SERVICE_ACCOUNT),

@@ -20,7 +20,6 @@ heartbeat() {
 # from one GET of the API server's Table of namespaces (as a scheduled run lists them). Returns
 # non-zero, the reason in $work/watch.err, when the API server cannot be asked.
 list_for_watch() {
-  api_access
   lw_status=$(api_get "/api/v1/namespaces?includeObject=None${selector_query:+&$selector_query}" "$work/list.json" \
     'application/json;as=Table;v=v1;g=meta.k8s.io')
   case $lw_status in
@@ -54,7 +53,6 @@ is_seen() {
 open_watch() {
   rm -f "$work/events"
   mkfifo "$work/events"
-  api_access
   (
     trap - EXIT
     printf '%s\n' "$api_config" silent show-error no-buffer 'connect-timeout = 10' \
@@ -183,6 +181,8 @@ watch_namespaces() {
   log info watch "selector=\"$namespace_selector\"" "batch_seconds=$batch_wait" "watch_timeout_s=$watch_timeout"
   while :; do
     heartbeat
+    # Read for every watch: in a pod the kubelet rotates the ServiceAccount token.
+    api_access
     if $relist; then
       if ! list_for_watch; then
         api_backoff=$((api_backoff == 0 ? 1 : api_backoff * 2))
