@@ -16,9 +16,7 @@ readonly SA_PATCH_ATTEMPTS=3
 # read_service_accounts FILE_OF_"NAMESPACE NAME"_LINES: one line per existing account,
 # "NAMESPACE NAME RESOURCE_VERSION ENTRIES HAS_OURS" (ENTRIES: length of imagePullSecrets).
 read_service_accounts() {
-  while read -r rs_ns rs_name; do
-    printf '{"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"%s","namespace":"%s"}}\n' "$rs_name" "$rs_ns"
-  done <"$1" |
+  awk '{ printf "{\"apiVersion\":\"v1\",\"kind\":\"ServiceAccount\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"%s\"}}\n", $2, $1 }' "$1" |
     kubectl get -f - --ignore-not-found -o json 2>"$work/sa.err" |
     jq -r --arg secret "$secret_name" '
       (if .kind == "List" then .items[] else . end)
@@ -51,12 +49,8 @@ patch_service_account() {
 # $failed.
 patch_service_accounts() {
   [ -n "$patch_service_account_names" ] || return 0
-  : >"$work/sa-wanted"
-  while IFS= read -r pa_ns; do
-    for pa_name in $patch_service_account_names; do
-      printf '%s %s\n' "$pa_ns" "$pa_name" >>"$work/sa-wanted"
-    done
-  done <"$work/targets"
+  awk -v names="$patch_service_account_names" 'BEGIN { count = split(names, name, " ") }
+    { for (i = 1; i <= count; i++) print $1, name[i] }' "$work/targets" >"$work/sa-wanted"
   pa_deadline=$(($(date -u +%s) + ${1:-0}))
   pa_attempt=1
   while [ -s "$work/sa-wanted" ]; do
@@ -75,16 +69,17 @@ patch_service_accounts() {
         failed=$((failed + 1))
       fi
     done <"$work/sa-found"
-    # Wanted but not found: missing (or not readable, see the reason).
+    # Wanted but not found: missing (or not readable, see the reason); one awk finds them all.
+    awk 'FNR == NR { found[$1 " " $2] = 1; next } !(($1 " " $2) in found)' \
+      "$work/sa-found" "$work/sa-wanted" >"$work/sa-missing"
     while read -r pa_ns pa_name; do
-      grep -q "^$pa_ns $pa_name " "$work/sa-found" && continue
       if [ "$(date -u +%s)" -lt "$pa_deadline" ]; then
         printf '%s %s\n' "$pa_ns" "$pa_name" >>"$work/sa-again"
         continue
       fi
       quote "ServiceAccount $pa_name not found$([ ! -s "$work/sa.err" ] || printf ': %s' "$(last_line "$work/sa.err")"); not created"
       log warn serviceaccount "namespace=$pa_ns" "name=$pa_name" result=skipped "reason=$quoted"
-    done <"$work/sa-wanted"
+    done <"$work/sa-missing"
     mv "$work/sa-again" "$work/sa-wanted"
     pa_attempt=$((pa_attempt + 1))
     [ ! -s "$work/sa-wanted" ] || sleep 1
