@@ -111,7 +111,7 @@ is_role_arn() {
 # read_settings: sets the settings variables from the environment and exits with EXIT_CONFIG,
 # naming the variable, the value and the fix, at the first one that is wrong.
 read_settings() {
-  for rs_tool in aws kubectl jq base64 date tr mktemp; do
+  for rs_tool in curl aws kubectl jq awk base64 date tr mktemp; do
     require_tool "$rs_tool"
   done
 

@@ -6,7 +6,16 @@
 // default "every namespace" run goes first because later tests leave namespaces behind on purpose
 // (a terminating one, foreign Secrets).
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,7 +62,7 @@ const SA_NAMESPACE = 'refresh-script-e2e';
 const SA_NAME = 'ecr-credential-updater';
 
 /** Exit codes documented at the top of the script. */
-const EXIT = { ok: 0, config: 2, aws: 3, kubernetes: 4, partial: 5 } as const;
+const EXIT = { ok: 0, unexpected: 1, config: 2, aws: 3, kubernetes: 4, partial: 5 } as const;
 
 interface LogRecord {
   readonly [key: string]: string | undefined;
@@ -463,6 +472,19 @@ describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from 
     expect(exitOf(run, EXIT.ok)).toBe(EXIT.ok);
     expect(resultsFor(run, ['cert-1', 'cert-2'])).toEqual(['updated', 'updated']);
     expect(dockerConfig((await readSecret('cert-2'))!).auths[OWN_HOST]?.auth).toBe(MOTO_TOKEN);
+  });
+
+  test('an image without curl stops the run before any call, naming the tool', async () => {
+    const base = env({ ECR_TARGET_NAMESPACES: 'nocurl-*' });
+    const [busyboxDir, toolsDir] = (base.PATH ?? '').split(':');
+    const withoutCurl = mkdtempSync(join(workDir, 'no-curl-'));
+    for (const tool of ['kubectl', 'aws', 'jq'])
+      symlinkSync(realpathSync(join(toolsDir ?? '', tool)), join(withoutCurl, tool));
+    const run = summarize(await runBusyboxScript(script, { ...base, PATH: `${busyboxDir}:${withoutCurl}` }));
+    expect(exitOf(run, EXIT.unexpected)).toBe(EXIT.unexpected);
+    expect(run.records.find((record) => record.event === 'fatal')?.reason).toMatch(
+      /^curl is not on PATH .*; this script expects the alpine\/k8s image$/,
+    );
   });
 
   test('a kubeconfig whose user needs an exec plugin is a configuration error that names the fix', async () => {
