@@ -108,6 +108,23 @@ is_role_arn() {
   [ "${#ira_name}" -le 64 ]
 }
 
+# urlencode TEXT: TEXT with every byte but [A-Za-z0-9._~-] percent-encoded (a label selector in a
+# query string).
+urlencode() {
+  ue_in=$1
+  ue_out=
+  while [ -n "$ue_in" ]; do
+    ue_rest=${ue_in#?}
+    ue_char=${ue_in%"$ue_rest"}
+    case $ue_char in
+      [A-Za-z0-9._~-]) ue_out=$ue_out$ue_char ;;
+      *) ue_out=$ue_out$(printf '%%%02X' "'$ue_char") ;;
+    esac
+    ue_in=$ue_rest
+  done
+  printf '%s' "$ue_out"
+}
+
 # read_settings: sets the settings variables from the environment and exits with EXIT_CONFIG,
 # naming the variable, the value and the fix, at the first one that is wrong.
 read_settings() {
@@ -121,6 +138,9 @@ read_settings() {
   target_namespaces=${ECR_TARGET_NAMESPACES:-}
   exclude_namespaces=${ECR_EXCLUDE_NAMESPACES:-}
   namespace_selector=${ECR_NAMESPACE_SELECTOR:-}
+  # The selector as the query parameter of the namespace list and watch.
+  selector_query=
+  [ -z "$namespace_selector" ] || selector_query="labelSelector=$(urlencode "$namespace_selector")"
   adopt_existing=${ECR_ADOPT_EXISTING:-false}
   batch_size=${ECR_APPLY_BATCH_SIZE:-250}
   parallelism=${ECR_APPLY_PARALLELISM:-2}

@@ -20,19 +20,10 @@ heartbeat() {
 # from one GET of the API server's Table of namespaces (as a scheduled run lists them). Returns
 # non-zero, the reason in $work/watch.err, when the API server cannot be asked.
 list_for_watch() {
-  lw_status=$(api_get "/api/v1/namespaces?includeObject=None${selector_query:+&$selector_query}" "$work/list.json" \
-    'application/json;as=Table;v=v1;g=meta.k8s.io')
-  case $lw_status in
-    200) ;;
-    000)
-      printf 'cannot list namespaces: no answer from the API server (%s)\n' "$(last_line "$work/curl.err")" >"$work/watch.err"
-      return 1
-      ;;
-    *)
-      printf 'cannot list namespaces: HTTP %s: %s\n' "$lw_status" "$(status_message "$work/list.json")" >"$work/watch.err"
-      return 1
-      ;;
-  esac
+  if ! get_namespace_table "$work/list.json"; then
+    printf 'cannot list namespaces: %s\n' "$table_error" >"$work/watch.err"
+    return 1
+  fi
   jq -r '.metadata.resourceVersion, (.rows[] | .cells[0])' "$work/list.json" >"$work/list" 2>"$work/watch.err" ||
     return 1
   IFS= read -r watch_rv <"$work/list" || return 1
@@ -81,8 +72,6 @@ write_batch() {
     failed=0
     fetch_tokens
     select_namespaces
-    # The ServiceAccount token is read per batch: in a pod the kubelet rotates it.
-    api_access
     write_secrets
     # A new namespace's default ServiceAccount appears a moment after the namespace.
     patch_service_accounts 10
@@ -169,8 +158,6 @@ watch_namespaces() {
     *[!0-9:]* | :* | *: | 0:* | *:0) die "$EXIT_CONFIG" "ECR_WATCH_BATCH_SECONDS \"$batch_wait\" and ECR_WATCH_TIMEOUT_SECONDS \"$watch_timeout\" must be positive integers, e.g. 1 and 300" ;;
   esac
   heartbeats=0
-  selector_query=
-  [ -z "$namespace_selector" ] || selector_query="labelSelector=$(urlencode "$namespace_selector")"
   : >"$work/pending"
   : >"$work/seen"
   batch_backoff=0

@@ -144,6 +144,7 @@ run_worker() {
   failed=0
   worker=$1
   rw_batch=$1
+  mkdir -p "$work/responses.$worker"
   while [ "$rw_batch" -lt "$batches" ]; do
     curl_batch "$rw_batch"
     rw_batch=$((rw_batch + parallelism))
@@ -170,12 +171,6 @@ write_secrets() {
   workers=$batches
   [ "$workers" -le "$parallelism" ] || workers=$parallelism
   parallelism=$workers
-  worker=0
-  while [ "$worker" -lt "$workers" ]; do
-    set -- "$@" "$work/responses.$worker"
-    worker=$((worker + 1))
-  done
-  [ "$workers" -eq 0 ] || mkdir -p "$@"
   worker=0
   while [ "$worker" -lt "$workers" ]; do
     (

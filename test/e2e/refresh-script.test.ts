@@ -197,20 +197,19 @@ describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from 
   }
 
   /**
-   * A run with `tool` (kubectl or jq) replaced by a shell shim; `body` gets the real tool and the
-   * real kubectl.
+   * A run with jq replaced by a shell shim (it reads the namespace list, so the shim can change
+   * the cluster right after the list is taken); `body` gets the real jq and the real kubectl.
    */
-  async function refreshThroughShim(
+  async function refreshThroughJqShim(
     extra: Record<string, string>,
-    tool: 'kubectl' | 'jq',
-    body: (realTool: string, realKubectl: string) => string[],
+    body: (realJq: string, realKubectl: string) => string[],
   ): Promise<Run> {
     const shimDir = mkdtempSync(join(workDir, 'shim-'));
     const base = env(extra);
     const [busybox, tools] = (base.PATH ?? '').split(':');
-    const lines = body(join(tools ?? '', tool), join(tools ?? '', 'kubectl'));
-    writeFileSync(join(shimDir, tool), ['#!/bin/sh', ...lines, ''].join('\n'));
-    chmodSync(join(shimDir, tool), 0o755);
+    const lines = body(join(tools ?? '', 'jq'), join(tools ?? '', 'kubectl'));
+    writeFileSync(join(shimDir, 'jq'), ['#!/bin/sh', ...lines, ''].join('\n'));
+    chmodSync(join(shimDir, 'jq'), 0o755);
     return summarize(await runBusyboxScript(script, { ...base, PATH: `${busybox}:${shimDir}:${tools}` }));
   }
 
@@ -543,7 +542,7 @@ describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from 
     // Right after the namespace list is read (jq turning the API server's Table into lines):
     // delete mid-doomed (held Terminating), delete mid-vanishing and wait until
     // kube-controller-manager has removed it for real, and add a namespace that never existed.
-    const run = await refreshThroughShim({ ECR_TARGET_NAMESPACES: 'mid-*' }, 'jq', (real, realKubectl) => [
+    const run = await refreshThroughJqShim({ ECR_TARGET_NAMESPACES: 'mid-*' }, (real, realKubectl) => [
       'case "$*" in *".rows[]"*)',
       `  "${real}" "$@" || exit $?`,
       '  echo "mid-gone Active"',
@@ -569,7 +568,7 @@ describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from 
     ]);
     const before = await rawSecret('blind-foreign');
     // A listed namespace that does not exist, between the others.
-    const run = await refreshThroughShim({ ECR_TARGET_NAMESPACES: 'blind-*' }, 'jq', (real) => [
+    const run = await refreshThroughJqShim({ ECR_TARGET_NAMESPACES: 'blind-*' }, (real) => [
       'case "$*" in *".rows[]"*)',
       `  "${real}" "$@" || exit $?`,
       '  echo "blind-gone Active"',
