@@ -1,0 +1,425 @@
+// The reviewed list of one-line mutations of the shell scripts that `npm run test:mutations` applies
+// one at a time (scripts/mutations/run.ts). Each breaks one behaviour README or a script header
+// promises; each names the e2e test(s) that must notice. A mutation that survives is a promise no
+// test holds: strengthen the test, never delete the entry. When a script is rewritten and a line
+// no longer matches, the runner says which entry to re-target.
+
+/** An e2e test: its file and literal text of its name (vitest's -t matches it, describe titles included). */
+export interface NamedTest {
+  readonly file: string;
+  readonly name: string;
+}
+
+export interface ShellMutation {
+  /** Short kebab-case name, for --only and the report. */
+  readonly id: string;
+  /** The mutated file, relative to the repository. */
+  readonly file: string;
+  /** Literal text that exactly one line of the file holds (with `after`, counted among lines after such a line). */
+  readonly line: string;
+  /** Literal text the line immediately above must hold, to single out a line that repeats. @default - none */
+  readonly after?: string;
+  /** What `line` becomes (the rest of the line stays). */
+  readonly replacement: string;
+  /** The promised behaviour the mutation breaks (README section or script header). */
+  readonly breaks: string;
+  /** The tests expected to fail with the mutation applied. */
+  readonly tests: readonly NamedTest[];
+}
+
+const REFRESH = 'test/e2e/refresh-script.test.ts';
+const EXIT_CODES = 'test/e2e/exit-codes.test.ts';
+const REQUESTS = 'test/e2e/refresh-requests.test.ts';
+const BOOTSTRAP = 'test/e2e/bootstrap-iam.test.ts';
+const WATCHER = 'test/e2e/namespace-watcher.test.ts';
+const ACCOUNTS = 'test/e2e/service-accounts.test.ts';
+const EVENTS = 'test/e2e/run-event.test.ts';
+
+const SCRIPT = 'src/scripts/refresh-ecr-credentials.sh';
+const LOG = 'src/scripts/ecr-log.sh';
+const SETTINGS = 'src/scripts/ecr-settings.sh';
+const API = 'src/scripts/ecr-api.sh';
+const NAMESPACES = 'src/scripts/ecr-namespaces.sh';
+const WRITE = 'src/scripts/ecr-write.sh';
+const TOKEN = 'src/scripts/ecr-token.sh';
+const WATCH = 'src/scripts/ecr-watch.sh';
+const SERVICE_ACCOUNTS = 'src/scripts/ecr-service-accounts.sh';
+const EVENTS_PART = 'src/scripts/ecr-events.sh';
+const BOOTSTRAP_SCRIPT = 'scripts/bootstrap-iam.sh';
+
+export const SHELL_MUTATIONS: readonly ShellMutation[] = [
+  // --- exit codes of the refresh script (header of refresh-ecr-credentials.sh, README "Exit codes")
+  {
+    id: 'exit-0-becomes-1',
+    file: SCRIPT,
+    line: 'exit_code=0',
+    replacement: 'exit_code=1',
+    breaks: 'exit 0: every selected namespace was updated or skipped',
+    tests: [{ file: EXIT_CODES, name: 'refresh exits 0 when every selected namespace is written or skipped' }],
+  },
+  {
+    id: 'exit-1-lost-worker-becomes-5',
+    file: SCRIPT,
+    line: 'exit_code=$EXIT_UNEXPECTED',
+    replacement: 'exit_code=$EXIT_PARTIAL',
+    breaks: 'exit 1: a killed writer process (its namespaces unreported) is an unexpected error',
+    tests: [{ file: EXIT_CODES, name: 'refresh exits 1 when a writer process is killed' }],
+  },
+  {
+    id: 'exit-1-lost-worker-not-counted',
+    file: SCRIPT,
+    line: 'if [ "$lost_workers" -gt 0 ]; then',
+    replacement: 'if [ "$lost_workers" -gt 1 ]; then',
+    breaks: 'exit 1: one killed writer process is enough to fail the run',
+    tests: [{ file: EXIT_CODES, name: 'refresh exits 1 when a writer process is killed' }],
+  },
+  {
+    id: 'exit-1-missing-tool-becomes-2',
+    file: SETTINGS,
+    line: 'die "$EXIT_UNEXPECTED" "$1 is not on PATH',
+    replacement: 'die "$EXIT_CONFIG" "$1 is not on PATH',
+    breaks: 'exit 1: a missing tool is an unexpected error, reported before any call',
+    tests: [{ file: REFRESH, name: 'an image without curl stops the run before any call' }],
+  },
+  {
+    id: 'exit-2-becomes-3',
+    file: SCRIPT,
+    line: 'EXIT_CONFIG=2',
+    replacement: 'EXIT_CONFIG=3',
+    breaks: 'exit 2: configuration error, nothing written',
+    tests: [{ file: EXIT_CODES, name: 'refresh exits 2 on a bad setting, before any AWS or Kubernetes call' }],
+  },
+  {
+    id: 'exit-3-sts-becomes-4',
+    file: TOKEN,
+    line: 'die "$EXIT_AWS" "cannot determine the AWS account id',
+    replacement: 'die "$EXIT_KUBERNETES" "cannot determine the AWS account id',
+    breaks: 'exit 3: STS refusing the credentials (no AWS_ACCOUNT_ID) is an AWS error, nothing written',
+    tests: [{ file: EXIT_CODES, name: 'refresh exits 3 when STS refuses the credentials' }],
+  },
+  {
+    id: 'exit-3-constant-becomes-4',
+    file: SCRIPT,
+    line: 'EXIT_AWS=3',
+    replacement: 'EXIT_AWS=4',
+    breaks: 'exit 3: no ECR token is an AWS error',
+    tests: [
+      { file: REFRESH, name: 'an AWS failure leaves every existing Secret byte-identical and exits 3' },
+      { file: EXIT_CODES, name: 'refresh exits 3 when the ECR endpoint is unreachable' },
+    ],
+  },
+  {
+    id: 'exit-3-second-region-tolerated',
+    file: TOKEN,
+    line: 'fetch_token "$ft_region" "$ft_role" ||',
+    replacement: 'fetch_token "$ft_region" "$ft_role" || [ -n "$auths" ] ||',
+    breaks:
+      'tokens first: if any token call fails (also after another region succeeded) the run exits 3 and writes nothing',
+    tests: [{ file: EXIT_CODES, name: "refresh exits 3 when the second region's token call fails after the first" }],
+  },
+  {
+    id: 'exit-4-becomes-3',
+    file: NAMESPACES,
+    line: 'die "$EXIT_KUBERNETES" "cannot list namespaces: $table_error',
+    replacement: 'die "$EXIT_AWS" "cannot list namespaces: $table_error',
+    breaks: 'exit 4: namespaces that cannot be listed, nothing written',
+    tests: [
+      { file: EXIT_CODES, name: 'refresh exits 4 when RBAC refuses the namespace list' },
+      { file: REFRESH, name: 'namespaces that cannot be listed (refused credentials) exit 4 and write nothing' },
+    ],
+  },
+  {
+    id: 'exit-5-becomes-0',
+    file: SCRIPT,
+    line: 'exit_code=$EXIT_PARTIAL',
+    replacement: 'exit_code=0',
+    breaks: 'exit 5: a conflict or failure is not success',
+    tests: [{ file: EXIT_CODES, name: 'refresh exits 5 when one namespace conflicts' }],
+  },
+  // --- exit codes of bootstrap-iam.sh (README "Credentials": 0 done, 1 failed, 2 bad input, Ctrl-C)
+  {
+    id: 'bootstrap-exit-1-becomes-0',
+    file: BOOTSTRAP_SCRIPT,
+    line: '  exit 1',
+    after: `printf '%s: error: %s\\n' "$PROG" "$*" >&2`,
+    replacement: '  exit 0',
+    breaks: 'bootstrap exit 1: a failure after the checks',
+    tests: [{ file: EXIT_CODES, name: 'bootstrap-iam.sh exits 1 when STS refuses the credentials' }],
+  },
+  {
+    id: 'bootstrap-exit-2-becomes-1',
+    file: BOOTSTRAP_SCRIPT,
+    line: '  exit 2',
+    after: `printf '%s: %s\\n' "$PROG" "$*" >&2`,
+    replacement: '  exit 1',
+    breaks: 'bootstrap exit 2: bad input, nothing changed',
+    tests: [{ file: EXIT_CODES, name: 'bootstrap-iam.sh exits 2 on an unknown option' }],
+  },
+  {
+    id: 'bootstrap-exit-0-dry-run-calls',
+    file: BOOTSTRAP_SCRIPT,
+    line: 'plan_line aws "$@" --region "$REGION"',
+    replacement: 'aws "$@" --region "$REGION" >/dev/null 2>&1; plan_line aws "$@" --region "$REGION"',
+    breaks: 'bootstrap exit 0 with --dry-run: prints every aws call and makes none',
+    tests: [{ file: EXIT_CODES, name: 'bootstrap-iam.sh create --dry-run exits 0 and sends AWS nothing' }],
+  },
+  {
+    id: 'bootstrap-ctrl-c-exit-130',
+    file: BOOTSTRAP_SCRIPT,
+    line: "trap 'exit 130' INT",
+    replacement: "trap 'exit 1' INT",
+    breaks: 'bootstrap: Ctrl-C undoes the run and exits 130',
+    tests: [{ file: BOOTSTRAP, name: 'Ctrl-C in the middle: the run undoes what it created and exits 130' }],
+  },
+  // --- "The refresh script"
+  {
+    id: 'terminating-filter',
+    file: NAMESPACES,
+    line: 'elif [ "$sn_phase" = Terminating ]; then',
+    replacement: 'elif [ "$sn_phase" = Terminated ]; then',
+    breaks: 'Terminating namespaces are skipped from the listing, never written (the API server would refuse)',
+    tests: [{ file: REQUESTS, name: 'a Terminating namespace is skipped from the listing: no PATCH is sent to it' }],
+  },
+  {
+    id: 'target-globs-literal',
+    file: NAMESPACES,
+    line: '$ma_pattern) return 0 ;;',
+    replacement: '"$ma_pattern") return 0 ;;',
+    breaks: 'ECR_TARGET_NAMESPACES and ECR_EXCLUDE_NAMESPACES take globs',
+    tests: [
+      { file: REFRESH, name: 'ECR_TARGET_NAMESPACES takes names and globs' },
+      { file: REFRESH, name: 'ECR_EXCLUDE_NAMESPACES globs are skipped and logged' },
+    ],
+  },
+  {
+    id: 'exclude-ignored',
+    file: NAMESPACES,
+    line: 'if [ -n "$exclude_namespaces" ] && matches_any',
+    replacement: 'if false && matches_any',
+    breaks: 'excluded namespaces are skipped and logged, never written',
+    tests: [{ file: REFRESH, name: 'ECR_EXCLUDE_NAMESPACES globs are skipped and logged' }],
+  },
+  {
+    id: 'missing-name-unreported',
+    file: NAMESPACES,
+    line: 'skip "$sn_pattern" "namespace not found"',
+    replacement: ':',
+    breaks: 'a namespace named in ECR_TARGET_NAMESPACES that does not exist is reported',
+    tests: [{ file: REFRESH, name: 'reports a named namespace that does not exist' }],
+  },
+  {
+    id: 'selector-dropped',
+    file: SETTINGS,
+    line: '|| selector_query="labelSelector=',
+    replacement: '|| selector_ignored="labelSelector=',
+    breaks: 'ECR_NAMESPACE_SELECTOR limits the namespace list',
+    tests: [{ file: REFRESH, name: 'ECR_NAMESPACE_SELECTOR limits the namespaces by label' }],
+  },
+  {
+    id: 'adopt-by-default',
+    file: SETTINGS,
+    line: 'adopt_existing=${ECR_ADOPT_EXISTING:-false}',
+    replacement: 'adopt_existing=${ECR_ADOPT_EXISTING:-true}',
+    breaks: 'a same-named Secret of another field manager is not overwritten unless adopting is asked for',
+    tests: [{ file: REFRESH, name: 'a same-named Secret of another field manager is left byte-identical' }],
+  },
+  {
+    id: 'field-manager-renamed',
+    file: SCRIPT,
+    line: 'readonly FIELD_MANAGER=ecr-k8s-credentials',
+    replacement: 'readonly FIELD_MANAGER=ecr-k8s-credential',
+    breaks: 'server-side apply with field manager ecr-k8s-credentials',
+    tests: [{ file: REFRESH, name: 'writes a valid pull secret into every namespace, and a second run refreshes it' }],
+  },
+  {
+    id: 'annotation-prefix',
+    file: SCRIPT,
+    line: 'readonly ANNOTATION_PREFIX=ecr-k8s-credentials',
+    replacement: 'readonly ANNOTATION_PREFIX=ecr-k8s',
+    breaks: 'the Secret carries the ecr-k8s-credentials/expires-at and /registries annotations',
+    tests: [{ file: REFRESH, name: 'writes a valid pull secret into every namespace, and a second run refreshes it' }],
+  },
+  {
+    id: 'api-retries-fewer',
+    file: API,
+    line: 'readonly API_RETRIES=4',
+    replacement: 'readonly API_RETRIES=1',
+    breaks: '429, 5xx and lost connections are sent again up to 4 times',
+    tests: [{ file: REFRESH, name: 'a throttled write (429, Retry-After) is retried and lands' }],
+  },
+  {
+    id: 'redaction-off',
+    file: LOG,
+    line: '*"$r_secret"*) r_text=',
+    replacement: '*"$r_secret"*) break; r_text=',
+    breaks: 'error text is scrubbed of the token (a response that echoes the Secret)',
+    tests: [{ file: REFRESH, name: 'a throttled write (429, Retry-After) is retried and lands' }],
+  },
+  {
+    id: 'logfmt-quotes-unescaped',
+    file: LOG,
+    line: 'quoted=$quoted$q_head\\\\$q_char',
+    replacement: 'quoted=$quoted$q_head$q_char',
+    breaks: 'the log is logfmt: quotes inside a reason are escaped',
+    tests: [{ file: REFRESH, name: "each namespace's result comes from its own response" }],
+  },
+  {
+    id: 'token-in-child-environment',
+    file: TOKEN,
+    line: 'expiry_text=$(date -u -d "@$token_expiry"',
+    replacement: 'expiry_text=$(ECR_TOKEN=$token date -u -d "@$token_expiry"',
+    breaks: "the token never appears in any process's argv or environment (here: one short-lived date)",
+    tests: [{ file: REFRESH, name: 'the token appears in no process argv or environment during a run' }],
+  },
+  {
+    id: 'secrets-exported',
+    file: LOG,
+    line: 'secret_values=',
+    replacement: 'export secret_values=',
+    breaks: 'the token and the encoded docker config live in unexported shell variables',
+    tests: [{ file: REFRESH, name: 'the token appears in no process argv or environment during a run' }],
+  },
+  {
+    id: 'api-token-in-argv',
+    file: API,
+    line: 'curl -q --config - 2>"$work/curl.err" || :',
+    replacement: 'curl -q --config - -H "Authorization: Bearer $api_token" 2>"$work/curl.err" || :',
+    breaks: 'the API token reaches curl in its config on stdin, never in argv',
+    tests: [{ file: REFRESH, name: 'the token appears in no process argv or environment during a run' }],
+  },
+  {
+    id: 'exec-plugin-accepted',
+    file: API,
+    line: '[ -z "$ka_plugin" ] || [ -n "$ka_token$aa_token_file$ka_cert" ] ||',
+    replacement: 'true || [ -n "$ka_token$aa_token_file$ka_cert" ] ||',
+    breaks: 'a kubeconfig user that needs an exec plugin is refused with exit 2',
+    tests: [{ file: REFRESH, name: 'a kubeconfig whose user needs an exec plugin is a configuration error' }],
+  },
+  {
+    id: 'in-pod-ignored',
+    file: API,
+    line: 'if [ -z "${KUBECONFIG:-}" ] && [ -n "${KUBERNETES_SERVICE_HOST:-}" ]',
+    replacement: 'if false && [ -n "${KUBERNETES_SERVICE_HOST:-}" ]',
+    breaks: 'in a pod curl uses the ServiceAccount token and CA and KUBERNETES_SERVICE_HOST/_PORT, no kubectl',
+    tests: [{ file: REFRESH, name: 'in a pod: the ServiceAccount token and CA from their mount' }],
+  },
+  {
+    id: 'curl-not-checked',
+    file: SETTINGS,
+    line: 'for rs_tool in curl aws kubectl',
+    replacement: 'for rs_tool in aws kubectl',
+    breaks: 'curl is checked at start like the other tools: a missing tool stops the run before any call',
+    tests: [{ file: REFRESH, name: 'an image without curl stops the run before any call' }],
+  },
+  {
+    id: 'unanswered-namespaces-dropped',
+    file: WRITE,
+    line: 'for (position in names) if (!(position in answered))',
+    replacement: 'for (position in names) if (0 && !(position in answered))',
+    breaks: 'one result per namespace: those curl never answered (curl killed) are reported failed',
+    tests: [
+      { file: EXIT_CODES, name: 'a curl writer killed before answering: each of its namespaces is reported failed' },
+    ],
+  },
+  {
+    id: 'vanished-namespace-failed',
+    file: WRITE,
+    line: '404)',
+    replacement: '405)',
+    breaks: 'a namespace that disappears mid-run is skipped, not failed',
+    tests: [
+      {
+        file: REFRESH,
+        name: 'a namespace that starts terminating or disappears during the run is skipped, not failed',
+      },
+    ],
+  },
+  {
+    id: 'event-not-warning',
+    file: EVENTS_PART,
+    line: 'type: "Warning",',
+    replacement: 'type: "Normal",',
+    breaks: 'a run with failures or conflicts leaves a Warning Event on its Job',
+    tests: [{ file: EVENTS, name: 'a run with a conflict leaves one Warning Event on its Job' }],
+  },
+  // --- "Namespace watcher"
+  {
+    id: 'watcher-never-pends',
+    file: WATCH,
+    line: '[ "$ws_phase" = Terminating ] || pend "$ws_name" "$ws_phase"',
+    replacement: '[ "$ws_phase" = Terminating ] || :',
+    breaks: 'every namespace that appears after start gets the Secret',
+    tests: [{ file: WATCHER, name: 'a namespace created after start has the Secret within 10 s' }],
+  },
+  {
+    id: 'watcher-refusal-silent',
+    file: WATCH,
+    line: `printf 'watch refused: HTTP %s: %s\\n'`,
+    replacement: `: printf 'watch refused: HTTP %s: %s\\n'`,
+    breaks: 'a watch the API server refuses is logged with its code and message',
+    tests: [
+      { file: WATCHER, name: "a ServiceAccount that may list but not watch gets the API server's refusal in the log" },
+    ],
+  },
+  {
+    id: 'watcher-heartbeat-stale',
+    file: WATCH,
+    line: `printf '%s\\n' "$heartbeats" >"$heartbeat_file"`,
+    replacement: ': >>"$heartbeat_file"',
+    breaks: 'the loop rewrites a heartbeat file at least every second (the probes read it)',
+    tests: [{ file: WATCHER, name: 'a namespace created after start has the Secret within 10 s' }],
+  },
+  // --- "ServiceAccounts that carry the secret"
+  {
+    id: 'service-account-prepends',
+    file: SERVICE_ACCOUNTS,
+    line: '"path\\":\\"/imagePullSecrets/-\\"',
+    replacement: '"path\\":\\"/imagePullSecrets/0\\"',
+    breaks: 'entries others put in imagePullSecrets stay, in their order; ours is appended',
+    tests: [{ file: ACCOUNTS, name: 'the Secret is appended after the entries of others, in their order' }],
+  },
+  {
+    id: 'service-account-rewritten',
+    file: SERVICE_ACCOUNTS,
+    line: 'if [ "$pa_has" = true ]; then',
+    replacement: 'if [ "$pa_has" = yes ]; then',
+    breaks: 'an account that already lists the secret is not written at all',
+    tests: [
+      { file: ACCOUNTS, name: 'the Secret is appended after the entries of others' },
+      { file: ACCOUNTS, name: 'a second run writes nothing: the resourceVersions stay' },
+    ],
+  },
+  // --- "Credentials: scripts/bootstrap-iam.sh"
+  {
+    id: 'bootstrap-untagged-user-taken',
+    file: BOOTSTRAP_SCRIPT,
+    line: '[[ ${OUT##*[[:space:]]} == "$MANAGED_BY" ]] && USER_OURS=true',
+    replacement: 'USER_OURS=true',
+    breaks: 'users it did not create (no tag) are never changed',
+    tests: [{ file: BOOTSTRAP, name: 'an untagged user of the same name is never taken over' }],
+  },
+  {
+    id: 'bootstrap-rotate-keeps-old-key',
+    file: BOOTSTRAP_SCRIPT,
+    line: 'if ! aws_call iam delete-access-key --user-name "$USER_NAME" --access-key-id "$old"; then',
+    replacement: 'if false; then',
+    breaks: 'rotate deletes the old key once the new one is proven from the Secret',
+    tests: [{ file: BOOTSTRAP, name: 'in-cluster lifecycle: create, create again, rotate, delete' }],
+  },
+  {
+    id: 'bootstrap-output-world-readable',
+    file: BOOTSTRAP_SCRIPT,
+    line: '! chmod 600 "$tmp"',
+    replacement: '! chmod 644 "$tmp"',
+    breaks: '--output writes the Secret manifest with mode 0600',
+    tests: [{ file: BOOTSTRAP, name: 'create --output FILE writes a 0600 manifest' }],
+  },
+  {
+    id: 'bootstrap-delete-unconfirmed',
+    file: BOOTSTRAP_SCRIPT,
+    line: `if ! IFS= read -r answer || [[ $answer != yes && $answer != y ]]; then`,
+    replacement: 'if ! IFS= read -r answer; then',
+    breaks: 'delete removes nothing without a confirmation',
+    tests: [{ file: BOOTSTRAP, name: 'in-cluster lifecycle: create, create again, rotate, delete' }],
+  },
+];
