@@ -479,11 +479,14 @@ describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from 
     const withoutCurl = mkdtempSync(join(workDir, 'no-curl-'));
     for (const tool of ['kubectl', 'aws', 'jq'])
       symlinkSync(realpathSync(join(toolsDir ?? '', tool)), join(withoutCurl, tool));
+    const before = (await moto.stats()).requests;
     const run = summarize(await runBusyboxScript(script, { ...base, PATH: `${busyboxDir}:${withoutCurl}` }));
     expect(exitOf(run, EXIT.unexpected)).toBe(EXIT.unexpected);
     expect(run.records.find((record) => record.event === 'fatal')?.reason).toMatch(
       /^curl is not on PATH .*; this script expects the alpine\/k8s image$/,
     );
+    // Before any call: not even the account lookup (no AWS_ACCOUNT_ID here) reached AWS.
+    expect((await moto.stats()).requests).toBe(before);
   });
 
   test('a kubeconfig whose user needs an exec plugin is a configuration error that names the fix', async () => {
@@ -935,7 +938,7 @@ describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from 
     // The applet directory holds symlinks to the busybox binary itself.
     const busybox = realpathSync(join((runEnv.PATH ?? '').split(':')[0] ?? '', 'sh'));
     const audited = await runWithArgvAudit(busybox, ['ash', script], { env: runEnv, environ: true });
-    const { procSeen: seen, execs } = audited;
+    const { procSeen: seen, execs, environs } = audited;
     const run = summarize(audited);
     expect(exitOf(run, EXIT.ok)).toBe(EXIT.ok);
     expect(resultsFor(run, names)).toEqual(names.map(() => 'updated'));
@@ -956,9 +959,15 @@ describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from 
     expect(curls).toBe(1 + 1 + 6);
     const apiToken = JSON.parse(readFileSync(saKubeconfig, 'utf8')) as { users: { user: { token?: string } }[] };
     for (const entry of apiToken.users) if (entry.user.token) secretsToHide.push(entry.user.token);
+    // strace -v gave the whole environment of every execve: the settings are there, the token not.
+    expect(environs).toHaveLength(execs.length);
+    expect(environs.every((environment) => environment.includes('"ECR_SECRET_NAME=ecr-registry-credentials"'))).toBe(
+      true,
+    );
     for (const secret of secretsToHide) {
       expect([...seen].filter((line) => line.includes(secret))).toEqual([]);
       expect(execs.filter((line) => line.includes(secret))).toEqual([]);
+      expect(environs.filter((environment) => environment.includes(secret))).toEqual([]);
       expect(run.stdout).not.toContain(secret);
       expect(run.stderr).not.toContain(secret);
     }

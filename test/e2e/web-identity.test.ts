@@ -145,7 +145,7 @@ describe.skipIf(!e2eAvailable.ok)('--auth web-identity', () => {
       ECR_TARGET_NAMESPACES: target,
       KUBECONFIG: await serviceAccountKubeconfig(NAMESPACE, SERVICE_ACCOUNT),
     });
-    // Under the argv audit: every execve (strace) and every /proc cmdline and environ seen.
+    // Under the argv audit: every execve with its environment (strace -v) and every /proc cmdline seen.
     const busybox = realpathSync(join((runEnv.PATH ?? '').split(':')[0] ?? '', 'sh'));
     const result = await runWithArgvAudit(busybox, ['ash', script], { env: runEnv, environ: true });
     expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
@@ -156,7 +156,9 @@ describe.skipIf(!e2eAvailable.ok)('--auth web-identity', () => {
       Buffer.from(`AWS:${account}-auth-token`).toString('base64'),
     );
     for (const secret of [token.stdout.trim(), ...ecrTokens]) {
-      expect([...result.procSeen, ...result.execs].filter((line) => line.includes(secret))).toEqual([]);
+      expect([...result.procSeen, ...result.execs, ...result.environs].filter((line) => line.includes(secret))).toEqual(
+        [],
+      );
     }
     expect(result.stdout).toContain(`event=namespace namespace=${target} result=updated`);
     expect(result.stdout).toContain(`role=${CROSS_ACCOUNT_ROLE} registries=${CROSS_ACCOUNT_HOST}`);

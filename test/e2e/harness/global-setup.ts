@@ -17,6 +17,15 @@ function log(message: string): void {
   console.log(`[e2e] ${message}`);
 }
 
+/** The one line a run prints when the end-to-end tests did not run at all. */
+export function skippedLine(why: string): string {
+  return (
+    `[e2e] !!! END-TO-END TESTS SKIPPED, NOTHING END-TO-END WAS TESTED: ${why}. ` +
+    'Install the prerequisites with `bash scripts/e2e-prereqs.sh` (npm run test:e2e runs it first), ' +
+    'or set E2E_REQUIRED=1 to make a missing prerequisite fail the run. !!!'
+  );
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const required = process.env.E2E_REQUIRED === '1';
   const started = performance.now();
@@ -24,9 +33,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
   log(`build check: ${secondsSince(started)}`);
   if (!found.ok) {
     if (required) throw new Error(`E2E_REQUIRED=1 and an e2e prerequisite is missing: ${found.why}`);
-    log(`e2e suite skipped: ${found.why} (E2E_REQUIRED=1 makes this a failure)`);
+    // A skipped suite reports "passed" like a tested one; say so loudly, first and last.
+    const loud = skippedLine(found.why);
+    console.warn(loud);
     project.provide(PROVIDE_KEY, { available: { ok: false, why: found.why }, cluster: null, tools: null });
-    return () => Promise.resolve();
+    return () => {
+      console.warn(loud);
+      return Promise.resolve();
+    };
   }
 
   const workDir = mkdtempSync(join(tmpdir(), 'ecr-k8s-e2e-'));

@@ -4,7 +4,17 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { busyboxPath, cluster, e2eAvailable, runBusyboxScript, scriptEnv, startMoto, type Moto } from './index.js';
+import {
+  busyboxPath,
+  cluster,
+  e2eAvailable,
+  runBusyboxScript,
+  runWithArgvAudit,
+  scriptEnv,
+  startMoto,
+  type Moto,
+} from './index.js';
+import { requireContext } from './available.js';
 import { run } from './process.js';
 
 describe.skipIf(!e2eAvailable.ok)('control plane', () => {
@@ -60,6 +70,21 @@ describe.skipIf(!e2eAvailable.ok)('control plane', () => {
     const result = await kubectl(['create', '--dry-run=server', '-f', '-'], { input: pod, allowFail: true });
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('violates PodSecurity "restricted:latest"');
+  });
+});
+
+describe.skipIf(!e2eAvailable.ok)('argv audit', () => {
+  test('records the whole environment of every child, even one that lives a microsecond, apart from its argv', async () => {
+    const busybox = requireContext().tools.busybox;
+    const audited = await runWithArgvAudit(busybox, ['sh', '-c', 'LEAKED=one-process-only /bin/true; echo done'], {
+      env: scriptEnv({}),
+      environ: true,
+    });
+    expect({ code: audited.code, stdout: audited.stdout }).toEqual({ code: 0, stdout: 'done\n' });
+    const leaked = audited.environs.filter((environment) => environment.includes('"LEAKED=one-process-only"'));
+    expect(leaked).toHaveLength(1);
+    expect(audited.execs.filter((line) => line.includes('LEAKED'))).toEqual([]);
+    expect(audited.execs.some((line) => line.includes('["/bin/true"]'))).toBe(true);
   });
 });
 
@@ -128,14 +153,14 @@ describe.skipIf(!e2eAvailable.ok)('moto', () => {
     expect(a.endpoint).not.toBe(b.endpoint);
     const result = await aws(a.endpoint, ['ecr', 'get-login-password']);
     expect(result.stdout.trim()).toBe('123456789012-auth-token');
-    expect(await a.stats()).toEqual({ getAuthorizationToken: 1, throttled: 0, failed: 0 });
+    expect(await a.stats()).toEqual({ getAuthorizationToken: 1, throttled: 0, failed: 0, requests: 1 });
   });
 
   test('throttled token calls are retried by the CLI', async () => {
     const m = await moto({ throttleEcr: 2 });
     const result = await aws(m.endpoint, ['ecr', 'get-login-password']);
     expect(result.code).toBe(0);
-    expect(await m.stats()).toEqual({ getAuthorizationToken: 3, throttled: 2, failed: 0 });
+    expect(await m.stats()).toEqual({ getAuthorizationToken: 3, throttled: 2, failed: 0, requests: 3 });
   });
 
   test('failEcr fails every token call', async () => {
@@ -143,7 +168,16 @@ describe.skipIf(!e2eAvailable.ok)('moto', () => {
     const result = await aws(m.endpoint, ['ecr', 'get-login-password']);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('AccessDeniedException');
-    expect(await m.stats()).toEqual({ getAuthorizationToken: 1, throttled: 0, failed: 1 });
+    expect(await m.stats()).toEqual({ getAuthorizationToken: 1, throttled: 0, failed: 1, requests: 1 });
+  });
+
+  test('failEcrRegion fails only the token calls signed for that region', async () => {
+    const m = await moto({ failEcrRegion: 'us-east-1' });
+    const other = await aws(m.endpoint, ['ecr', 'get-login-password', '--region', 'eu-west-1']);
+    expect(other.code).toBe(0);
+    const failing = await aws(m.endpoint, ['ecr', 'get-login-password', '--region', 'us-east-1']);
+    expect(failing.stderr).toContain('AccessDeniedException');
+    expect(await m.stats()).toEqual({ getAuthorizationToken: 2, throttled: 0, failed: 1, requests: 2 });
   });
 
   test('initialNoAuthActionCount turns on credential checks after N calls', async () => {

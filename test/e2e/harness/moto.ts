@@ -10,6 +10,8 @@ export interface MotoOptions {
   throttleEcr?: number;
   /** Every GetAuthorizationToken call answers AccessDeniedException. @default false */
   failEcr?: boolean;
+  /** GetAuthorizationToken calls signed for this region answer AccessDeniedException; other regions answer. @default - none */
+  failEcrRegion?: string;
 }
 
 export interface MotoStats {
@@ -17,6 +19,8 @@ export interface MotoStats {
   getAuthorizationToken: number;
   throttled: number;
   failed: number;
+  /** AWS API requests of any kind received (STS, IAM, ECR...). */
+  requests: number;
 }
 
 export interface Moto {
@@ -39,6 +43,7 @@ export function startMoto(opts: MotoOptions = {}): Promise<Moto> {
   }
   if (opts.throttleEcr !== undefined) args.push('--throttle-ecr', String(opts.throttleEcr));
   if (opts.failEcr === true) args.push('--fail-ecr');
+  if (opts.failEcrRegion !== undefined) args.push('--fail-ecr-region', opts.failEcrRegion);
 
   // Only what Python needs: an inherited AWS_* or INITIAL_NO_AUTH_ACTION_COUNT would change moto.
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', PYTHONUNBUFFERED: '1' };

@@ -9,11 +9,14 @@ front of its WSGI app:
                      ThrottlingException, which the aws CLI's standard retry mode retries
   --fail-ecr         every GetAuthorizationToken call answers HTTP 400 AccessDeniedException
                      (not retried), for "an AWS failure writes nothing" tests
+  --fail-ecr-region R  the same, only for calls signed for region R (the Credential scope of
+                     the Authorization header): one region failing while the others answer
   --initial-no-auth-action-count N
                      moto's INITIAL_NO_AUTH_ACTION_COUNT: the first N calls skip
                      authentication, later ones need valid keys and IAM permissions
 
-GET /_harness/stats returns the GetAuthorizationToken call counts as JSON.
+GET /_harness/stats returns the GetAuthorizationToken call counts, and `requests`, the number of
+AWS API requests of any kind received, as JSON.
 """
 
 import argparse
@@ -39,18 +42,20 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--initial-no-auth-action-count", type=int, default=None)
     parser.add_argument("--throttle-ecr", type=int, default=0)
     parser.add_argument("--fail-ecr", action="store_true")
+    parser.add_argument("--fail-ecr-region", default=None)
     return parser.parse_args(argv)
 
 
 class EcrFaults:
     """WSGI middleware: counts and optionally fails ECR GetAuthorizationToken calls."""
 
-    def __init__(self, app: WsgiApp, throttle: int, fail: bool) -> None:
+    def __init__(self, app: WsgiApp, throttle: int, fail: bool, fail_region: str | None = None) -> None:
         self.app = app
         self.throttle = throttle
         self.fail = fail
+        self.fail_region = fail_region
         self.lock = threading.Lock()
-        self.stats = {"getAuthorizationToken": 0, "throttled": 0, "failed": 0}
+        self.stats = {"getAuthorizationToken": 0, "throttled": 0, "failed": 0, "requests": 0}
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == STATS_PATH:
@@ -58,10 +63,15 @@ class EcrFaults:
                 body = json.dumps(self.stats).encode()
             start_response("200 OK", [("Content-Type", "application/json")])
             return [body]
+        with self.lock:
+            self.stats["requests"] += 1
         if environ.get("HTTP_X_AMZ_TARGET") == ECR_TOKEN_TARGET:
+            # Credential=KEY/DATE/REGION/SERVICE/aws4_request
+            signed_for = environ.get("HTTP_AUTHORIZATION", "").split("Credential=")[-1].split("/")
+            region = signed_for[2] if len(signed_for) > 2 else ""
             with self.lock:
                 self.stats["getAuthorizationToken"] += 1
-                if self.fail:
+                if self.fail or (self.fail_region is not None and region == self.fail_region):
                     self.stats["failed"] += 1
                     fault = ("AccessDeniedException", "User is not authorized to perform: "
                              "ecr:GetAuthorizationToken on resource: * (injected by the test)")
@@ -96,7 +106,7 @@ def main(argv: list[str]) -> None:
     from werkzeug.serving import make_server
 
     app = EcrFaults(DomainDispatcherApplication(create_backend_app), args.throttle_ecr,
-                    args.fail_ecr)
+                    args.fail_ecr, args.fail_ecr_region)
     server = make_server(args.host, args.port, app, threaded=True)
 
     def stop(_signum: int, _frame: Any) -> None:
