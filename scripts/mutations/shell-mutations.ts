@@ -322,6 +322,22 @@ export const SHELL_MUTATIONS: readonly ShellMutation[] = [
     ],
   },
   {
+    id: 'error-page-logged',
+    file: WRITE,
+    line: 'quote "HTTP $2: ${st_message:-no Status message}"',
+    replacement: 'quote "HTTP $2: ${st_message:-$(cat "$5")}"',
+    breaks: "any other answer fails that namespace with the API server's message, nothing else of the body",
+    tests: [{ file: REQUESTS, name: 'a 503 that is no Kubernetes Status (a load balancer page)' }],
+  },
+  {
+    id: 'namespace-list-twice',
+    file: NAMESPACES,
+    line: 'rm -f "$work/namespaces.json"',
+    replacement: 'get_namespace_table "$work/namespaces.json" || :; rm -f "$work/namespaces.json"',
+    breaks: 'one LIST of all namespaces, then one PATCH per namespace, no reads',
+    tests: [{ file: REQUESTS, name: 'one namespace LIST and one PATCH per target namespace, no other request' }],
+  },
+  {
     id: 'vanished-namespace-failed',
     file: WRITE,
     line: '404)',

@@ -8,9 +8,11 @@ import type { Socket } from 'node:net';
 
 /**
  * What the front answers itself: a status and headers (and with `echo`, a Status whose message
- * quotes the request body, as a careless admission webhook might), or undefined to forward.
+ * quotes the request body, as a careless admission webhook might; with `text`, that plain text
+ * instead of a Status, as a load balancer's error page is), or undefined to forward.
  */
-export type FrontAnswer = { status: number; headers?: Record<string, string>; echo?: boolean } | undefined;
+export type FrontAnswer =
+  { status: number; headers?: Record<string, string>; echo?: boolean; text?: string } | undefined;
 
 export interface ApiFront {
   /** https://127.0.0.1:PORT; its certificate names `localhost`. */
@@ -72,6 +74,11 @@ export async function startApiFront(opts: {
       req.on('data', (chunk: Buffer) => body.push(chunk));
       req.on('end', () => {
         const message = `front answered ${own.status}${own.echo ? `: ${Buffer.concat(body).toString('utf8')}` : ''}`;
+        if (own.text !== undefined) {
+          res.writeHead(own.status, { 'content-type': 'text/plain', ...own.headers });
+          res.end(own.text);
+          return;
+        }
         res.writeHead(own.status, { 'content-type': 'application/json', ...own.headers });
         res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message }));
       });
