@@ -330,6 +330,17 @@ export const SHELL_MUTATIONS: readonly ShellMutation[] = [
     tests: [{ file: REQUESTS, name: 'a 503 that is no Kubernetes Status (a load balancer page)' }],
   },
   {
+    id: 'status-message-fails-on-text',
+    file: API,
+    line: `"$1" 2>/dev/null || :`,
+    replacement: '"$1" 2>/dev/null',
+    breaks: 'one result per namespace whatever the body: a text error page fails that namespace, not its writer',
+    tests: [
+      { file: REQUESTS, name: 'a 503 that is no Kubernetes Status (a load balancer page)' },
+      { file: EXIT_CODES, name: "refresh exits 4 when the namespace list is answered by a load balancer's 503 page" },
+    ],
+  },
+  {
     id: 'namespace-list-twice',
     file: NAMESPACES,
     line: 'rm -f "$work/namespaces.json"',

@@ -121,7 +121,9 @@ api_get() {
 }
 
 # status_message FILE: the message of the Kubernetes Status in FILE; nothing else of the body
-# (a response that echoes the Secret) is ever printed.
+# (a response that echoes the Secret) is ever printed. A body that is no JSON (a load balancer's
+# error page) prints nothing and still succeeds: under set -e a failing $(status_message ...)
+# would end the writer it runs in, and that writer's namespaces would go unreported.
 status_message() {
-  jq -r 'if type == "object" and .kind == "Status" then .message // "" | gsub("\n"; " ") else "" end' "$1" 2>/dev/null
+  jq -r 'if type == "object" and .kind == "Status" then .message // "" | gsub("\n"; " ") else "" end' "$1" 2>/dev/null || :
 }

@@ -25,7 +25,10 @@ get_namespace_table() {
   case $table_status in
     200) return 0 ;;
     000) table_error="no answer from the API server ($(last_line "$work/curl.err"))" ;;
-    *) table_error="HTTP $table_status: $(status_message "$1")" ;;
+    *)
+      table_error=$(status_message "$1")
+      table_error="HTTP $table_status: ${table_error:-no Status message}"
+      ;;
   esac
   return 1
 }

@@ -229,6 +229,22 @@ describe.skipIf(!e2eAvailable.ok)('exit codes of refresh-ecr-credentials.sh, eac
     expect(await suite.rawSecret('code4-a')).toBe('');
   });
 
+  test("refresh exits 4 when the namespace list is answered by a load balancer's 503 page, after the retries", async () => {
+    await suite.createNamespaces(['code4-page']);
+    const { run, front } = await suite.runThroughFront(
+      suite.env(moto.endpoint, { ECR_TARGET_NAMESPACES: 'code4-*', AWS_ACCOUNT_ID: MOTO_ACCOUNT }),
+      (method, path) =>
+        method === 'GET' && path.startsWith('/api/v1/namespaces?')
+          ? { status: 503, text: 'no healthy upstream' }
+          : undefined,
+    );
+    expect(exitOf(run, EXIT.kubernetes)).toBe(EXIT.kubernetes);
+    expect(run.fatal?.reason).toBe('cannot list namespaces: HTTP 503: no Status message; nothing was written');
+    expect(front.log.filter((line) => line.startsWith('GET /api/v1/namespaces?'))).toHaveLength(5);
+    expect(run.namespaceLines).toEqual([]);
+    expect(await suite.rawSecret('code4-page')).toBe('');
+  });
+
   test('refresh exits 5 when one namespace conflicts; the others are written', async () => {
     await suite.createNamespaces(['code5-a', 'code5-foreign', 'code5-b']);
     await cluster().kubectl([

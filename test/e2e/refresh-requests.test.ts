@@ -26,7 +26,10 @@ describe.skipIf(!e2eAvailable.ok)('the API requests of a refresh run', () => {
       () => undefined,
     );
     expect(exitOf(run, EXIT.ok)).toBe(EXIT.ok);
-    expect(front.log.map((line) => line.replace(/\?.*/, ''))).toEqual([
+    // This machine's kubectl is a version dispatcher that asks GET /version whenever it reads a
+    // kubeconfig (the script reads its kubeconfig with kubectl config view); alpine/k8s's does not.
+    const requests = front.log.filter((line) => !line.startsWith('GET /version'));
+    expect(requests.map((line) => line.replace(/\?.*/, ''))).toEqual([
       'GET /api/v1/namespaces',
       ...names.map((name) => `PATCH /api/v1/namespaces/${name}/secrets/ecr-registry-credentials`),
     ]);
