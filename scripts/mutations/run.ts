@@ -226,7 +226,7 @@ function main(): number {
   mkdirSync(REPORT_DIR, { recursive: true });
   // --check reads the working tree itself: nothing is written there.
   const root = opts.check ? REPO_ROOT : makeScratch();
-  const pristineDist = join(mkdtempSync(join(tmpdir(), 'ecr-mutations-dist-')), 'dist');
+  const pristineDist = opts.check ? '' : join(mkdtempSync(join(tmpdir(), 'ecr-mutations-dist-')), 'dist');
   if (!opts.check) {
     // dist/ as the scratch copy's own sources render it, so only the mutation differs.
     const failed = synth(root);
