@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
+  accountingErrors,
   bundleObject,
   cluster,
   e2eAvailable,
@@ -41,8 +42,9 @@ describe.skipIf(!e2eAvailable.ok)('--patch-service-accounts default,builder', ()
     ) as Account;
   }
 
+  /** One run; every run is checked for one result line per namespace and a summary that adds up. */
   async function refresh(): Promise<{ code: number; stdout: string; stderr: string }> {
-    return runBusyboxScript(
+    const run = await runBusyboxScript(
       script,
       scriptEnv({
         AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
@@ -55,6 +57,8 @@ describe.skipIf(!e2eAvailable.ok)('--patch-service-accounts default,builder', ()
         KUBECONFIG: await cluster().serviceAccountKubeconfig(NAMESPACE, SERVICE_ACCOUNT),
       }),
     );
+    expect(accountingErrors(run.stdout)).toEqual([]);
+    return run;
   }
 
   beforeAll(async () => {
@@ -177,5 +181,41 @@ describe.skipIf(!e2eAvailable.ok)('--patch-service-accounts default,builder', ()
     );
     expect(applied.code).toBe(0);
     expect((await account('sa-1', 'ssa-probe')).imagePullSecrets).toEqual([{ name: SECRET }]);
+  });
+
+  test('a ServiceAccount read the API server refuses (its RBAC rule removed) is failed with the reason, never skipped, and the run exits 5', async () => {
+    const role = bundleObject(objects, 'ClusterRole') as BundleObject & { rules: { resources: string[] }[] };
+    const without = { ...role, rules: role.rules.filter((rule) => !rule.resources.includes('serviceaccounts')) };
+    await kubectl(['apply', '--server-side', '--force-conflicts', '-f', '-'], JSON.stringify(without));
+    try {
+      const asUpdater = `system:serviceaccount:${NAMESPACE}:${SERVICE_ACCOUNT}`;
+      // The authorizer's cache follows the role within a moment.
+      for (let i = 0; i < 50; i++) {
+        const can = await cluster().kubectl(
+          ['auth', 'can-i', 'get', 'serviceaccount/default', '-n', 'sa-1', '--as', asUpdater],
+          {
+            allowFail: true,
+          },
+        );
+        if (can.stdout.trim() === 'no') break;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      const run = await refresh();
+      expect(run.code).toBe(5);
+      for (const ns of ['sa-1', 'sa-2']) {
+        for (const name of ['default', 'builder']) {
+          expect(run.stdout).toMatch(
+            new RegExp(
+              `^level=error event=serviceaccount namespace=${ns} name=${name} result=failed reason="read: HTTP 403: serviceaccounts \\\\"${name}\\\\" is forbidden: `,
+              'm',
+            ),
+          );
+        }
+      }
+      expect(run.stdout).not.toMatch(/event=serviceaccount .*result=skipped/);
+      expect(run.stdout).toMatch(/event=summary .*failed=0 .*accounts_failed=4 .*exit_code=5$/m);
+    } finally {
+      await kubectl(['apply', '--server-side', '--force-conflicts', '-f', '-'], JSON.stringify(role));
+    }
   });
 });
