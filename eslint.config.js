@@ -3,7 +3,7 @@ import vitest from '@vitest/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'lib/', 'tmp/', 'coverage/'] },
+  { ignores: ['node_modules/', 'dist/', 'lib/', 'tmp/', 'coverage/', '.stryker-tmp/', 'reports/'] },
   eslint.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

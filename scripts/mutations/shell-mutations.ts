@@ -136,6 +136,14 @@ export const SHELL_MUTATIONS: readonly ShellMutation[] = [
     breaks: 'exit 5: a conflict or failure is not success',
     tests: [{ file: EXIT_CODES, name: 'refresh exits 5 when one namespace conflicts' }],
   },
+  {
+    id: 'exit-6-becomes-5',
+    file: SCRIPT,
+    line: 'exit_code=$EXIT_TRANSIENT',
+    replacement: 'exit_code=$EXIT_PARTIAL',
+    breaks: 'exit 6: the only failures may pass (no answer, 429, 5xx); the Job retries',
+    tests: [{ file: EXIT_CODES, name: 'refresh exits 6 when the only failures may pass' }],
+  },
   // --- exit codes of bootstrap-iam.sh (README "Credentials": 0 done, 1 failed, 2 bad input, Ctrl-C)
   {
     id: 'bootstrap-exit-1-becomes-0',
@@ -313,30 +321,21 @@ export const SHELL_MUTATIONS: readonly ShellMutation[] = [
   },
   {
     id: 'unanswered-namespaces-dropped',
-    file: WRITE,
-    line: 'for (position in names) if (!(position in answered))',
-    replacement: 'for (position in names) if (0 && !(position in answered))',
-    breaks: 'one result per namespace: those curl never answered (curl killed) are reported failed',
-    tests: [
-      { file: EXIT_CODES, name: 'a curl writer killed before answering: each of its namespaces is reported failed' },
-    ],
-  },
-  {
-    id: 'error-page-logged',
-    file: WRITE,
-    line: 'quote "HTTP $2: ${st_message:-no Status message}"',
-    replacement: 'quote "HTTP $2: ${st_message:-$(cat "$5")}"',
-    breaks: "any other answer fails that namespace with the API server's message, nothing else of the body",
-    tests: [{ file: REQUESTS, name: 'a 503 that is no Kubernetes Status (a load balancer page)' }],
-  },
-  {
-    id: 'status-message-fails-on-text',
     file: API,
-    line: `"$1" 2>/dev/null || :`,
-    replacement: '"$1" 2>/dev/null',
-    breaks: 'one result per namespace whatever the body: a text error page fails that namespace, not its writer',
+    line: 'END { for (position in key) if (!(position in answered))',
+    replacement: 'END { for (position in key) if (0 && !(position in answered))',
+    breaks:
+      'one result per namespace: those curl never answered (curl killed) are reported failed, as failures that may pass',
+    tests: [{ file: EXIT_CODES, name: 'refresh exits 6 when the only failures may pass' }],
+  },
+  {
+    id: 'error-body-ends-the-writer',
+    file: API,
+    line: 'rr_text=$(status_message "$1") || rr_text=',
+    replacement: 'rr_text=$(status_message "$1")',
+    breaks: 'one result per namespace whatever the body: a proxy error page fails that namespace, not its writer',
     tests: [
-      { file: REQUESTS, name: 'a 503 that is no Kubernetes Status (a load balancer page)' },
+      { file: REFRESH, name: 'a proxy answering some namespaces with an HTML 502 and resetting others' },
       { file: EXIT_CODES, name: "refresh exits 4 when the namespace list is answered by a load balancer's 503 page" },
     ],
   },
@@ -408,13 +407,10 @@ export const SHELL_MUTATIONS: readonly ShellMutation[] = [
   {
     id: 'service-account-rewritten',
     file: SERVICE_ACCOUNTS,
-    line: 'if [ "$pa_has" = true ]; then',
-    replacement: 'if [ "$pa_has" = yes ]; then',
+    line: 'if (has[$4] == "true") {',
+    replacement: 'if (has[$4] == "yes") {',
     breaks: 'an account that already lists the secret is not written at all',
-    tests: [
-      { file: ACCOUNTS, name: 'the Secret is appended after the entries of others' },
-      { file: ACCOUNTS, name: 'a second run writes nothing: the resourceVersions stay' },
-    ],
+    tests: [{ file: ACCOUNTS, name: 'a second run writes nothing: the resourceVersions stay' }],
   },
   // --- "Credentials: scripts/bootstrap-iam.sh"
   {

@@ -26,8 +26,9 @@ get_namespace_table() {
     200) return 0 ;;
     000) table_error="no answer from the API server ($(last_line "$work/curl.err"))" ;;
     *)
-      table_error=$(status_message "$1")
-      table_error="HTTP $table_status: ${table_error:-no Status message}"
+      # Whatever the body: a Status, a proxy's error page, nothing.
+      response_reason "$1"
+      table_error="HTTP $table_status: $reason"
       ;;
   esac
   return 1

@@ -35,23 +35,6 @@ describe.skipIf(!e2eAvailable.ok)('the API requests of a refresh run', () => {
     ]);
   });
 
-  test('a 503 that is no Kubernetes Status (a load balancer page) is retried 4 times, then failed as "no Status message"; the page is never logged', async () => {
-    await suite.createNamespaces(['req503-ok', 'req503-down']);
-    const page = 'upstream connect error or disconnect/reset before headers';
-    const { run, front } = await suite.runThroughFront(
-      suite.env(moto.endpoint, { ECR_TARGET_NAMESPACES: 'req503-*', AWS_ACCOUNT_ID: MOTO_ACCOUNT }),
-      (method, path) =>
-        method === 'PATCH' && path.startsWith('/api/v1/namespaces/req503-down/')
-          ? { status: 503, text: page }
-          : undefined,
-    );
-    expect(exitOf(run, EXIT.partial)).toBe(EXIT.partial);
-    expect(run.namespaces.get('req503-down')).toEqual({ result: 'failed', reason: 'HTTP 503: no Status message' });
-    expect(run.namespaces.get('req503-ok')?.result).toBe('updated');
-    expect(front.log.filter((line) => line.startsWith('PATCH /api/v1/namespaces/req503-down/'))).toHaveLength(5);
-    expect(run.stdout + run.stderr).not.toContain('upstream connect error');
-  });
-
   test('a Terminating namespace is skipped from the listing: no PATCH is sent to it', async () => {
     await suite.createNamespaces(['reqterm-active', 'reqterm-doomed']);
     // An object with a finalizer nobody clears keeps the namespace Terminating.

@@ -19,7 +19,7 @@ export const MOTO_ACCOUNT = '123456789012';
 export const EXAMPLE_SECRET_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 
 /** Exit codes documented at the top of refresh-ecr-credentials.sh. */
-export const EXIT = { ok: 0, unexpected: 1, config: 2, aws: 3, kubernetes: 4, partial: 5 } as const;
+export const EXIT = { ok: 0, unexpected: 1, config: 2, aws: 3, kubernetes: 4, partial: 5, transient: 6 } as const;
 
 export interface LogRecord {
   readonly [key: string]: string | undefined;
@@ -144,6 +144,8 @@ export async function prepareRefreshSuite(name: string): Promise<RefreshSuite> {
       AWS_CONFIG_FILE: '/nonexistent',
       AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
       ECR_SECRET_NAME: REFRESH_SECRET,
+      // A run whose only failures may pass (exit 6) would wait 30 s before it exits.
+      ECR_TRANSIENT_PAUSE_SECONDS: '0',
       ...extra,
     });
   const run = async (runEnv: NodeJS.ProcessEnv): Promise<RefreshRun> =>
