@@ -23,5 +23,6 @@ export default {
   // every test file again (15 s each here); they are left out of the score, see the doc.
   ignoreStatic: true,
   timeoutMS: 20_000,
-  thresholds: { high: 90, low: 80, break: 80 },
+  // 85: the first run's 86.44 less a margin for timeouts under load (docs/mutation-testing.md).
+  thresholds: { high: 90, low: 85, break: 85 },
 };
