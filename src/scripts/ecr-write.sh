@@ -62,7 +62,7 @@ curl_batch() {
 # "-"), goes to $work/unsettled.WORKER as "STATUS CURL_EXIT NAMESPACE RESPONSE_FILE [ERROR]" for
 # settle. Each line is flushed on its own, so lines of parallel workers never interleave.
 log_updated() {
-  awk -v unsettled="$work/unsettled.$worker" -v count="$work/updated.$worker" '
+  awk -v unsettled="$work/unsettled.$worker" -v count="$work/updated.$worker" -v outcomes="$work/outcomes" '
     FNR == NR { names[FNR] = $1; next }
     {
       position = $3
@@ -72,6 +72,7 @@ log_updated() {
       if ($1 ~ /^2[0-9][0-9]$/) {
         printf "level=info event=namespace namespace=%s result=updated\n", ns
         fflush()
+        print ns, "updated" >> outcomes
         updated++
         next
       }
@@ -89,16 +90,23 @@ log_updated() {
 }
 
 # settle NAMESPACE HTTP_STATUS CURL_EXIT ERROR RESPONSE_FILE: logs and counts one namespace's
-# result.
+# result, and records it in $work/outcomes ("NAMESPACE RESULT") for the watcher.
 settle() {
+  settle_result "$@"
+  printf '%s %s\n' "$1" "$settle_outcome" >>"$work/outcomes"
+}
+
+settle_result() {
   case $2 in
     2??)
+      settle_outcome=updated
       log info namespace "namespace=$1" result=updated
       updated=$((updated + 1))
       return 0
       ;;
     000)
       quote "no answer from the API server (curl exit $3: $4)"
+      settle_outcome=failed
       log error namespace "namespace=$1" result=failed "reason=$quoted"
       failed=$((failed + 1))
       return 0
@@ -110,12 +118,14 @@ settle() {
     403)
       case $st_message in
         *"being terminated"*)
+          settle_outcome=skipped
           skip "$1" "namespace is terminating"
           return 0
           ;;
       esac
       ;;
     404)
+      settle_outcome=skipped
       skip "$1" "namespace no longer exists"
       return 0
       ;;
@@ -123,6 +133,7 @@ settle() {
       case $st_message in
         "Apply failed with"*)
           quote "Secret $secret_name belongs to another field manager (${st_message#*: }); left unchanged; to take it over, synthesize with --adopt-existing-secrets (sets ECR_ADOPT_EXISTING=true)"
+          settle_outcome=conflict
           log error namespace "namespace=$1" result=conflict "reason=$quoted"
           conflicts=$((conflicts + 1))
           return 0
@@ -131,6 +142,7 @@ settle() {
       ;;
   esac
   quote "HTTP $2: ${st_message:-no Status message}"
+  settle_outcome=failed
   log error namespace "namespace=$1" result=failed "reason=$quoted"
   failed=$((failed + 1))
 }
