@@ -430,6 +430,23 @@ describe.skipIf(!e2eAvailable.ok)('the namespace watcher under faults', () => {
     }
   });
 
+  test('a batch whose namespaces the selection all drops asks ECR for no token', async () => {
+    const callsBefore = (await moto.stats()).getAuthorizationToken;
+    // Selected by the targets, then every one excluded.
+    const watcher = await startWatcher('wf-none-*', { ECR_EXCLUDE_NAMESPACES: 'wf-none-*' });
+    try {
+      await createNamespace('wf-none-other');
+      await createNamespace('wf-none-excluded');
+      await watcher.until(/event=batch namespaces=\d+ targets=0/, 15_000);
+      await watcher.until(/namespace=wf-none-excluded result=skipped/, 15_000);
+      await watcher.until(/namespace=wf-none-other result=skipped/, 15_000);
+      expect(watcher.log()).not.toMatch(/event=batch namespaces=\d+ targets=[1-9]/);
+      expect((await moto.stats()).getAuthorizationToken).toBe(callsBefore);
+    } finally {
+      watcher.kill();
+    }
+  });
+
   test("a token whose expiresAt is already past (moto's 2015 date) is used for its batch only and never kept", async () => {
     const pastMoto = await startMoto();
     const watcher = await startWatcher('wf-past-*', { AWS_ENDPOINT_URL: pastMoto.endpoint });
