@@ -176,6 +176,7 @@ write_batch() {
   skipped=0
   conflicts=0
   failed=0
+  failed_transient=0
   : >"$work/outcomes"
   cp "$work/batch" "$work/namespaces"
   # Excluded, unselected and terminating namespaces leave here, before any token is asked for.
