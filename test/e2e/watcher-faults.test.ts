@@ -524,6 +524,33 @@ describe.skipIf(!e2eAvailable.ok)('the namespace watcher under faults', () => {
     }
   });
 
+  test("curl's pauses between throttled token tries double to at most 20 s: 6 throttled answers cost 51 s, not 63 s", async () => {
+    const throttling = await startMoto({ throttleEcr: 6 });
+    try {
+      const began = performance.now();
+      const run = await runBusyboxScript(
+        script,
+        scriptEnv({
+          ...renderedSettings(bundleObject(objects, 'CronJob')),
+          ...KEYS,
+          AWS_ENDPOINT_URL: throttling.endpoint,
+          AWS_MAX_ATTEMPTS: '7',
+          ECR_TARGET_NAMESPACES: 'wf-cap-none',
+          KUBECONFIG: kubeconfig,
+        }),
+      );
+      const seconds = (performance.now() - began) / 1000;
+      console.log(`[watcher-faults] 6 throttled tries and a 7th that passed took ${seconds.toFixed(1)} s`);
+      expect({ code: run.code, stdout: run.stdout }).toMatchObject({ code: 0 });
+      expect(await throttling.stats()).toMatchObject({ getAuthorizationToken: 7, throttled: 6 });
+      // 1 + 2 + 4 + 8 + 16 + 20 = 51 s of pauses; without the cap the last would be 32 s (63 s).
+      expect(seconds).toBeGreaterThanOrEqual(51);
+      expect(seconds).toBeLessThan(62);
+    } finally {
+      await throttling.stop();
+    }
+  });
+
   test('AWS_MAX_ATTEMPTS that is not a positive integer exits 2 naming it, before any AWS call', async () => {
     for (const value of ['five', '0']) {
       const callsBefore = (await moto.stats()).getAuthorizationToken;
