@@ -332,6 +332,9 @@ fetch_tokens() {
 # write it, and the next batch asks again.
 readonly TOKEN_KEEP_SECONDS=3600
 token_cache=
+# The docker config (and its annotations) built from the kept tokens alone, reused as long as
+# every token is kept: a batch then starts no process for its credentials but `date`.
+kept_docker_config=
 
 # kept_tokens: the docker config for a watcher batch, from kept tokens where they are still good
 # and fresh ones elsewhere. Returns non-zero (logged) when a token cannot be had; the cache keeps
@@ -342,6 +345,7 @@ kept_tokens() {
   token_calls=0
   kt_now=$(date -u +%s)
   kt_cache=
+  kt_all_kept=true
   # Only the tokens of this batch are redacted from now on; the list would grow forever.
   secret_values=
   write_role_config
@@ -384,10 +388,26 @@ kept_tokens() {
       kt_cache="$kt_cache$kt_source $((kt_now + kt_keep)) $token_expiry $token$NL"
       log_token "$kt_source" "kept_s=$kt_keep"
     else
+      kt_all_kept=false
       log_token "$kt_source" kept_s=0 reason='"expiresAt is not in the future; used for this batch only (check the clock)"'
     fi
   done
   token_cache=$kt_cache
   kt_cache=
+  if [ "$token_calls" -eq 0 ] && [ -n "$kept_docker_config" ]; then
+    token=
+    auths=
+    docker_config_b64=$kept_docker_config
+    secret_values="$secret_values $docker_config_b64"
+    refreshed_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+    expires_at=$kept_expires_at
+    return 0
+  fi
   finish_docker_config
+  kept_docker_config=
+  # Only when every token of it is kept: one used for this batch alone must not be reused.
+  if $kt_all_kept; then
+    kept_docker_config=$docker_config_b64
+    kept_expires_at=$expires_at
+  fi
 }

@@ -67,8 +67,8 @@ keep_heartbeat() {
   ) &
 }
 
-# batch_seconds NAMES: the longest a batch of NAMES namespaces may take, every call taking its
-# full time, hence the lease a batch holds:
+# batch_seconds NAMES: sets $batch_lease, the longest a batch of NAMES namespaces may take, every
+# call taking its full time, hence the lease a batch holds:
 #   tokens  per token source: 3 rounds (TOKEN_ATTEMPTS) x 3 calls (web identity, role, ECR) x
 #           (AWS_MAX_ATTEMPTS x 40 s: 10 s to connect + 30 s to read, + (AWS_MAX_ATTEMPTS - 1) x
 #           20 s, the longest pause) + 15 s between rounds; 3 x 3 x 280 + 15 = 2,535 s at 5 tries
@@ -92,7 +92,7 @@ batch_seconds() {
   bs_writes=$(((bs_files + parallelism - 1) / parallelism * (API_RETRY_SECONDS + 30)))
   bs_accounts=0
   [ -z "$patch_service_account_names" ] || bs_accounts=$((10 + 3 * 2 * bs_writes))
-  printf '%s\n' "$((bs_tokens + bs_writes + bs_accounts + 30))"
+  batch_lease=$((bs_tokens + bs_writes + bs_accounts + 30))
 }
 
 # list_for_watch FIRST: lists the selected namespaces into $work/listed ("NAME PHASE RECENT",
@@ -235,17 +235,19 @@ next_retry() {
 flush_batch() {
   clock
   rm -f "$work/batch"
-  awk -v now="$now_cs" -v batch="$work/batch" -v keep="$work/retry.keep" '
-    FILENAME != ARGV[1] { print > batch; next }
-    $4 <= now { print $1, $2, $3 > batch; next }
-    { print > keep }' "$work/retry" "$work/pending"
+  fb_count=$(awk -v now="$now_cs" -v batch="$work/batch" -v keep="$work/retry.keep" '
+    FILENAME != ARGV[1] { print > batch; n++; next }
+    $4 <= now { print $1, $2, $3 > batch; n++; next }
+    { print > keep }
+    END { print n + 0 }' "$work/retry" "$work/pending")
   mv "$work/retry.keep" "$work/retry" 2>/dev/null || : >"$work/retry"
   : >"$work/pending"
-  [ -s "$work/batch" ] || {
+  [ "$fb_count" -gt 0 ] || {
     next_retry
     return 0
   }
-  lease "$(batch_seconds "$(wc -l <"$work/batch")")"
+  batch_seconds "$fb_count"
+  lease "$batch_lease"
   if write_batch; then
     settle_batch
     batch_backoff=0
@@ -347,8 +349,9 @@ watch_namespaces() {
   # A list is one GET with its retries: 60 s, + 60 s for the last try; its rows are read after.
   lease 150
   keep_heartbeat
+  batch_seconds 1
   log info watch "selector=\"$namespace_selector\"" "batch_seconds=$batch_wait" "watch_timeout_s=$watch_timeout" \
-    "batch_lease_s=$(batch_seconds 1)"
+    "batch_lease_s=$batch_lease"
   while :; do
     lease 150
     # Read for every watch: in a pod the kubelet rotates the ServiceAccount token.
