@@ -80,7 +80,8 @@ describe.skipIf(!e2eAvailable.ok)('--watch-namespaces', () => {
     ]);
     objects = loadBundle(dir);
     await cluster().kubectl(['apply', '--server-side', '--validate=strict', '-f', dir]);
-    moto = await startMoto();
+    // Tokens that expire in 12 hours, as ECR's do, so the watcher keeps its token between batches.
+    moto = await startMoto({ ecrTokenSeconds: 12 * 3600 });
 
     const deployment = bundleObject(objects, 'Deployment');
     const command = renderedContainer(deployment).command ?? [];
@@ -246,6 +247,9 @@ describe.skipIf(!e2eAvailable.ok)('--watch-namespaces', () => {
         ...watcherEnv,
         KUBECONFIG: await cluster().serviceAccountKubeconfig(NAMESPACE, name),
         ECR_HEARTBEAT_FILE: join(mkdtempSync(join(tmpdir(), 'watcher-hb-')), 'heartbeat'),
+        // None of the namespaces the tests above created within the hour: this account may not
+        // write them, and the refusal of the watch is what is tested here.
+        ECR_TARGET_NAMESPACES: 'watch-refused-none',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
