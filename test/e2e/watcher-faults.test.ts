@@ -4,7 +4,7 @@
 // buys. Each test runs the rendered Deployment's command under busybox ash as the bundle's
 // ServiceAccount against the run's real kube-apiserver, with moto (or a silent socket) for AWS.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,7 @@ import {
   type Moto,
 } from './harness/index.js';
 import { requireContext } from './harness/available.js';
+import { run } from './harness/process.js';
 
 const NAMESPACE = 'ecr-wf';
 const SERVICE_ACCOUNT = 'ecr-wf-updater';
@@ -551,6 +552,33 @@ describe.skipIf(!e2eAvailable.ok)('the namespace watcher under faults', () => {
     } finally {
       await throttling.stop();
     }
+  });
+
+  test('the rendered probes under busybox: live while the heartbeat is younger than 30 s (ready: 15 s), dead when older or missing', async () => {
+    const container = renderedContainer(bundleObject(objects, 'Deployment')) as {
+      livenessProbe?: { exec?: { command?: string[] } };
+      readinessProbe?: { exec?: { command?: string[] } };
+    };
+    const heartbeat = join(mkdtempSync(join(tmpdir(), 'wf-probe-')), 'heartbeat');
+    const probe = async (which: 'livenessProbe' | 'readinessProbe', ageSeconds: number | undefined) => {
+      if (ageSeconds !== undefined) {
+        writeFileSync(heartbeat, '1\n');
+        const at = Date.now() / 1000 - ageSeconds;
+        utimesSync(heartbeat, at, at);
+      }
+      const [shell, flag, text] = container[which]?.exec?.command ?? [];
+      expect(shell).toBe('/bin/sh');
+      const script = (text ?? '').replaceAll('/tmp/ecr-watch-heartbeat', heartbeat);
+      const { tools } = requireContext();
+      return (await run(tools.busybox, ['sh', flag ?? '-c', script], { env: { PATH: tools.busyboxDir } })).code;
+    };
+    expect(await probe('livenessProbe', 2)).toBe(0);
+    expect(await probe('livenessProbe', 25)).toBe(0);
+    expect(await probe('livenessProbe', 35)).not.toBe(0);
+    expect(await probe('readinessProbe', 10)).toBe(0);
+    expect(await probe('readinessProbe', 20)).not.toBe(0);
+    rmSync(heartbeat);
+    expect(await probe('livenessProbe', undefined)).not.toBe(0);
   });
 
   test('AWS_MAX_ATTEMPTS that is not a positive integer exits 2 naming it, before any AWS call', async () => {
