@@ -6,13 +6,13 @@
 # was. awk does the JSON walking: jq is not on every machine this script runs on. Sourced by
 # bootstrap-iam.sh; defines functions only.
 
-# policy_edit POLICY MATCH [STATEMENT]: prints "COUNT<TAB>DOCUMENT" - POLICY (JSON, any
-# layout; empty = none yet) without whitespace, without the statements MATCH selects, with
-# STATEMENT (compact JSON) appended, and the number of statements left; then one line per
-# statement removed, without whitespace. MATCH is one rule a
-# line; a rule is texts separated by tabs that a statement must all contain (compared without
-# whitespace). Everything outside the Statement list (Version, Id) is kept. Fails on text that
-# is not a JSON object.
+# policy_edit POLICY MATCH [STATEMENT]: prints "COUNT<TAB>DOCUMENT", then one line per
+# statement removed. DOCUMENT is POLICY (JSON, any layout; empty = none yet) without
+# whitespace, without the statements MATCH selects, and with STATEMENT (compact JSON) in the
+# place of the first of them (else appended); COUNT is the number of statements it holds.
+# MATCH is one rule a line; a rule is texts separated by tabs that a statement must all
+# contain (compared without whitespace). Everything outside the Statement list (Version, Id)
+# is kept. Fails on text that is not a JSON object.
 policy_edit() {
   printf '%s' "$1" | POLICY_MATCH=$2 POLICY_ADD=${3:-} awk '
     { text = text $0 "\n" }
@@ -40,8 +40,10 @@ policy_edit() {
         for (k = from; k <= upto; k = end + 1) {
           end = skip(k)
           item = join(k, end - 1)
-          if (!selected(item)) { list = list (kept++ ? "," : "") item }
-          else removed[++nremoved] = item
+          if (!selected(item)) { list = list (kept++ ? "," : "") item; continue }
+          removed[++nremoved] = item
+          # The new statement takes the place of the first one it replaces.
+          if (add != "" && !placed) { list = list (kept++ ? "," : "") add; placed = 1 }
         }
         before = join(1, start - 1)
         after = join(stop + 1, ntok)
@@ -49,7 +51,7 @@ policy_edit() {
         before = join(1, ntok - 1) (ntok > 2 ? "," : "") "\"Statement\":"
         after = "}"
       }
-      if (add != "") { list = list (kept++ ? "," : "") add }
+      if (add != "" && !placed) { list = list (kept++ ? "," : "") add }
       print kept "\t" before "[" list "]" after
       for (r = 1; r <= nremoved; r++) print removed[r]
     }
