@@ -35,11 +35,8 @@ resolve_issuer() {
     ISSUER=${ISSUER_URL%/}
     return 0
   fi
-  assume "{\"issuer\":\"${PUBLISH_DISCOVERY:+$(published_issuer)}\",\"jwks_uri\":\"${PUBLISH_DISCOVERY:+$(published_issuer)}/openid/v1/jwks\"}"
-  kube_call get --raw /.well-known/openid-configuration ||
-    die "$(kube_error_hint "read the cluster's ServiceAccount issuer (/.well-known/openid-configuration)")"
-  DISCOVERY=$OUT
   local cluster_issuer
+  read_cluster_discovery
   cluster_issuer=$(json_field "$DISCOVERY" issuer) ||
     die "the cluster's /.well-known/openid-configuration has no issuer: $(error_line "$DISCOVERY")"
   if [[ -n $PUBLISH_DISCOVERY ]]; then
@@ -52,6 +49,14 @@ resolve_issuer() {
     [[ $ISSUER == https://* ]] ||
       die_usage "the cluster's ServiceAccount issuer \"$ISSUER\" is not an https URL AWS could fetch; publish its keys with --publish-discovery s3://BUCKET[/PREFIX]"
   fi
+}
+
+# Sets DISCOVERY: the cluster's discovery document, read through the API server.
+read_cluster_discovery() {
+  assume "{\"issuer\":\"${PUBLISH_DISCOVERY:+$(published_issuer)}\",\"jwks_uri\":\"${PUBLISH_DISCOVERY:+$(published_issuer)}/openid/v1/jwks\"}"
+  kube_call get --raw /.well-known/openid-configuration ||
+    die "$(kube_error_hint "read the cluster's ServiceAccount issuer (/.well-known/openid-configuration)")"
+  DISCOVERY=$OUT
 }
 
 # Sets PROVIDER_ARN; creates the provider (tagged) unless one for the issuer exists, and makes
@@ -183,12 +188,12 @@ read_role() {
 # trust policy without it. A role that trusts one issuer needs no more; with several, this
 # cluster's issuer comes from --issuer-url, --publish-discovery or the cluster itself.
 pick_trust_statement() {
-  local doc trust providers="" rest arn
+  local doc trust providers="" rest arn pattern='"Federated":"([^"]*)"'
   read_trust
   doc=$OUT
   trust=$(policy_edit "$doc" "") || die "the trust policy of $ROLE_NAME is not JSON this script can read"
   rest=$trust
-  while [[ $rest =~ \"Federated\":\"([^\"]*)\" ]]; do
+  while [[ $rest =~ $pattern ]]; do
     arn=${BASH_REMATCH[1]}
     providers="$providers${providers:+ }$arn"
     rest=${rest#*"${BASH_REMATCH[0]}"}
@@ -196,12 +201,15 @@ pick_trust_statement() {
   if [[ -n $ISSUER_URL || -n $PUBLISH_DISCOVERY || $providers == *" "* ]]; then
     if [[ -n $PUBLISH_DISCOVERY ]]; then
       ISSUER=$(published_issuer)
+    elif [[ -n $ISSUER_URL ]]; then
+      ISSUER=${ISSUER_URL%/}
     else
-      resolve_issuer
+      read_cluster_discovery
+      ISSUER=$(json_field "$DISCOVERY" issuer) || ISSUER="(none)"
     fi
     PROVIDER_ARN="arn:$PARTITION:iam::$ACCOUNT_ID:oidc-provider/${ISSUER#https://}"
     $DRY_RUN || [[ " $providers " == *" $PROVIDER_ARN "* ]] ||
-      die_usage "IAM role $ROLE_NAME trusts $providers, not this cluster's issuer $ISSUER; pass the issuer to remove with --issuer-url (nothing was deleted)"
+      die_usage "IAM role $ROLE_NAME trusts ${providers// /, }, not this cluster's issuer $ISSUER; name the issuer to remove with --issuer-url (nothing was deleted)"
   else
     PROVIDER_ARN=$providers
   fi
