@@ -68,13 +68,6 @@ source "$parts/policy-json.sh"
 export AWS_PAGER=""
 export AWS_CLI_AUTO_PROMPT=off
 
-# Under --dry-run: what the plan assumes about AWS and the cluster, and that nothing is run.
-plan_header() {
-  $DRY_RUN || return 0
-  printf '# Assumes: %s.\n' "$1"
-  printf '# %s %s%s --dry-run: %s\n' "$PROG" "$COMMAND" "${2:-}" "${3:-nothing below is run.}"
-}
-
 # create and rotate: tools, the caller's identity, and the cluster's consent before any change.
 preflight() {
   require_aws_cli

@@ -109,6 +109,13 @@ plan_line() {
   printf '%s\n' "$line"
 }
 
+# Under --dry-run: what the plan assumes about AWS and the cluster, and that nothing is run.
+plan_header() {
+  $DRY_RUN || return 0
+  printf '# Assumes: %s.\n' "$1"
+  printf '# %s %s%s --dry-run: %s\n' "$PROG" "$COMMAND" "${2:-}" "${3:-nothing below is run.}"
+}
+
 # In --dry-run, the next call returns this (stdout, exit code, stderr) instead of running.
 assume() {
   DRY_OUT=$1
