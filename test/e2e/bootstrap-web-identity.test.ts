@@ -1,8 +1,11 @@
 // scripts/bootstrap-iam.sh --web-identity against moto and the harness's real kube-apiserver,
-// whose ServiceAccount issuer is an S3 bucket URL as in a self-hosted setup. moto runs with
-// authentication off here: it neither verifies a web-identity JWT nor evaluates a trust
-// policy's conditions, so the trust policy is checked as JSON; the exchange of a real token for
-// the role's credentials is proven in web-identity.test.ts.
+// whose ServiceAccount issuer is an S3 bucket URL as in a self-hosted setup, plus a second real
+// kube-apiserver with an issuer under another prefix of the same bucket. moto runs with
+// authentication off except where a test denies the caller an action: it neither verifies a
+// web-identity JWT nor evaluates a trust policy's conditions, so trust policies are checked as
+// JSON; the exchange of a real token for the role's credentials is proven in
+// web-identity.test.ts. With authentication off moto still refuses an unsigned GET of an object
+// unless the bucket policy grants it, which is how STS reads the discovery documents.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
