@@ -56,16 +56,20 @@ policy_edit() {
       for (r = 1; r <= nremoved; r++) print removed[r]
     }
     # JSON text -> tokens t[1..ntok]: strings whole, punctuation, other scalars; no whitespace.
-    function tokenize(s,    tok) {
+    # Plain bracket expressions only: BSD awk (macOS) is stricter than gawk and busybox.
+    function tokenize(s,    tok, ch) {
       ntok = 0
       while (s != "") {
         if (match(s, /^[ \t\r\n]+/)) { s = substr(s, RLENGTH + 1); continue }
-        if (match(s, /^"([^"\\]|\\.)*"/)) tok = substr(s, 1, RLENGTH)
-        else if (match(s, /^[][{},:]/)) tok = substr(s, 1, 1)
-        else if (match(s, /^[^][{},:" \t\r\n]+/)) tok = substr(s, 1, RLENGTH)
+        ch = substr(s, 1, 1)
+        if (ch == "\"") {
+          if (!match(s, /^"([^"\\]|\\.)*"/)) return 0
+          tok = substr(s, 1, RLENGTH)
+        } else if (index("{}[],:", ch)) tok = ch
+        else if (match(s, /^[-+.0-9A-Za-z]+/)) tok = substr(s, 1, RLENGTH)
         else return 0
         t[++ntok] = tok
-        s = substr(s, RLENGTH + 1)
+        s = substr(s, length(tok) + 1)
       }
       return 1
     }
