@@ -135,6 +135,8 @@ describe('the packed package', () => {
     );
     const scripts = readdirSync(join(REPO, 'src', 'scripts')).filter((name) => name.endsWith('.sh'));
     for (const name of scripts) expect(files).toContain(`package/lib/src/scripts/${name}`);
+    const parts = readdirSync(join(REPO, 'scripts', 'bootstrap-iam')).filter((name) => name.endsWith('.sh'));
+    for (const name of parts) expect(files).toContain(`package/scripts/bootstrap-iam/${name}`);
     expect(files.filter((file) => /\.ts$/.test(file) && !file.endsWith('.d.ts'))).toEqual([]);
     expect(files.filter((file) => file.startsWith('package/test/') || file.startsWith('package/dist/'))).toEqual([]);
   });
