@@ -131,12 +131,24 @@ describe('the packed package', () => {
         'package/lib/src/scripts/refresh-ecr-credentials.sh',
         'package/scripts/bootstrap-iam.sh',
         'package/scripts/bootstrap-iam/web-identity.sh',
+        'package/LICENSE',
       ]),
     );
     const scripts = readdirSync(join(REPO, 'src', 'scripts')).filter((name) => name.endsWith('.sh'));
     for (const name of scripts) expect(files).toContain(`package/lib/src/scripts/${name}`);
     expect(files.filter((file) => /\.ts$/.test(file) && !file.endsWith('.d.ts'))).toEqual([]);
     expect(files.filter((file) => file.startsWith('package/test/') || file.startsWith('package/dist/'))).toEqual([]);
+  });
+
+  test('ships the Apache-2.0 license text that package.json names', async () => {
+    const manifest = JSON.parse(await ok('tar', ['-xzOf', join(work, tarball), 'package/package.json'], work)) as {
+      license: string;
+    };
+    expect(manifest.license).toBe('Apache-2.0');
+    const license = await ok('tar', ['-xzOf', join(work, tarball), 'package/LICENSE'], work);
+    expect(license).toBe(readFileSync(join(REPO, 'LICENSE'), 'utf8'));
+    expect(license).toContain('Apache License\n                           Version 2.0, January 2004');
+    expect(license).toContain('END OF TERMS AND CONDITIONS');
   });
 
   test('the command, run as the README shows, writes what npm run synth writes from the same config', async () => {
