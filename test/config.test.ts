@@ -188,7 +188,7 @@ const BAD_OPTIONS: [string, RawOptions, string][] = [
   ],
   [
     'a --no-proxy entry with a space',
-    { noProxy: ['.svc cluster.local'] },
+    { httpsProxy: 'http://proxy.internal:3128', noProxy: ['.svc cluster.local'] },
     '--no-proxy ".svc cluster.local" is not a host, domain or CIDR: use e.g. ".svc", "10.0.0.0/8" or "api.internal".',
   ],
   [
@@ -228,13 +228,88 @@ const BAD_OPTIONS: [string, RawOptions, string][] = [
   ],
   [
     'a token audience with a space',
-    { tokenAudience: 'sts amazonaws' },
+    { auth: 'web-identity', roleArn: 'arn:aws:iam::123456789012:role/ecr', tokenAudience: 'sts amazonaws' },
     '--token-audience "sts amazonaws" is not a token audience: use one word without spaces or commas, e.g. "sts.amazonaws.com" (what the IAM OIDC provider lists as its client ID).',
   ],
   [
     'a registry role that is not a role ARN',
     { registry: ['210987654321.dkr.ecr.eu-west-1.amazonaws.com=ecr-pull'] },
     '--registry "210987654321.dkr.ecr.eu-west-1.amazonaws.com=ecr-pull": "ecr-pull" after "=" is not an IAM role ARN. Use HOST=ROLE_ARN, e.g. "210987654321.dkr.ecr.eu-west-1.amazonaws.com=arn:aws:iam::210987654321:role/ecr-pull".',
+  ],
+  [
+    'a namespace with the kube- prefix',
+    { namespace: 'kube-ecr' },
+    '--namespace "kube-ecr" starts with "kube-", the prefix Kubernetes keeps for its own namespaces; the bundle owns its namespace and labels it for Pod Security "restricted". Use a dedicated namespace, e.g. "ecr-updater".',
+  ],
+  [
+    'a secret name one character over the limit',
+    { secretName: 'a'.repeat(254) },
+    `--secret-name "${'a'.repeat(80)}..." (254 characters) is 254 characters long; a Kubernetes object name has at most 253. Use a shorter name, e.g. "ecr-registry-credentials".`,
+  ],
+  [
+    'a 2 MB schedule is cut short in the message',
+    { schedule: 'x'.repeat(2 * 1024 * 1024) },
+    `--schedule "${'x'.repeat(80)}..." (2097152 characters) is not a valid cron schedule: it has 1 fields; a schedule has 5 (minute hour day-of-month month day-of-week). Use a 5-field schedule, e.g. "0 */6 * * *".`,
+  ],
+  [
+    'an empty --patch-service-accounts',
+    { patchServiceAccounts: [''] },
+    '--patch-service-accounts "" gives no value. Give at least one (repeat the flag or separate values with commas), or leave --patch-service-accounts out.',
+  ],
+  [
+    'a --registry of commas only',
+    { registry: [' , '] },
+    '--registry " , " gives no value. Give at least one (repeat the flag or separate values with commas), or leave --registry out.',
+  ],
+  [
+    'a key Secret name with web identity',
+    { auth: 'web-identity', roleArn: 'arn:aws:iam::123456789012:role/ecr', awsSecretName: 'aws-keys' },
+    '--aws-secret-name "aws-keys" names the Secret with an IAM user\'s key, which only --auth "keys" reads; with --auth "web-identity" there is no key Secret. Drop --aws-secret-name, or set --auth to "keys".',
+  ],
+  [
+    'a token audience with keys',
+    { tokenAudience: 'sts.amazonaws.com' },
+    '--token-audience "sts.amazonaws.com" is the audience of the ServiceAccount token that --auth "web-identity" exchanges for a role; with --auth "keys" there is no such token. Drop --token-audience, or set --auth to "web-identity" with --role-arn.',
+  ],
+  [
+    '--no-proxy without a proxy',
+    { noProxy: ['.corp'] },
+    '--no-proxy lists what bypasses the proxy, and no --https-proxy is set, so it would do nothing. Set --https-proxy, or drop --no-proxy.',
+  ],
+  [
+    '--egress-cidr without the NetworkPolicy',
+    { networkPolicy: false, egressCidr: ['10.1.2.3/32'] },
+    '--egress-cidr only shapes the NetworkPolicy, and --network-policy is false, so it would do nothing. Drop --egress-cidr, or render the NetworkPolicy.',
+  ],
+  [
+    '--api-server-port without the NetworkPolicy',
+    { networkPolicy: false, apiServerPort: 443 },
+    '--api-server-port only shapes the NetworkPolicy, and --network-policy is false, so it would do nothing. Drop --api-server-port, or render the NetworkPolicy.',
+  ],
+  [
+    '--api-server-cidr without the NetworkPolicy or a proxy',
+    { networkPolicy: false, apiServerCidr: ['10.0.0.10/32'] },
+    '--api-server-cidr only shapes the NetworkPolicy (and the default --no-proxy of a proxy), and --network-policy is false, so it would do nothing. Drop --api-server-cidr, or render the NetworkPolicy.',
+  ],
+  [
+    '--gitops without the first-run Job',
+    { initialJob: false, gitops: 'argocd' },
+    '--gitops "argocd" only changes the first-run Job, and --initial-job is false, so it would do nothing. Drop --gitops, or render the Job.',
+  ],
+  [
+    'a China role with a commercial region',
+    { auth: 'web-identity', roleArn: 'arn:aws-cn:iam::123456789012:role/ecr', region: 'us-east-1' },
+    '--role-arn "arn:aws-cn:iam::123456789012:role/ecr" is a role of partition aws-cn, but --region "us-east-1" is in aws; credentials never cross partitions. Use a role ARN starting "arn:aws:iam::", or a region of aws-cn.',
+  ],
+  [
+    'a GovCloud role on a commercial registry',
+    { registry: ['210987654321.dkr.ecr.eu-west-1.amazonaws.com=arn:aws-us-gov:iam::210987654321:role/ecr-pull'] },
+    '--registry "210987654321.dkr.ecr.eu-west-1.amazonaws.com=arn:aws-us-gov:iam::210987654321:role/ecr-pull": the role is of partition aws-us-gov, but the registry is in aws; credentials never cross partitions. Use a role ARN starting "arn:aws:iam::".',
+  ],
+  [
+    'a China registry with a commercial region',
+    { registry: ['123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn'] },
+    '--registry "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn" is in partition aws-cn, but --region "us-east-1" is in aws, and the refresh\'s credentials never cross partitions. Render a bundle of its own for that registry, with a --region of aws-cn.',
   ],
   [
     'an unknown GitOps tool',
@@ -276,12 +351,14 @@ describe('resolveConfig accepts', () => {
   });
 
   // Typed as the full config, so adding an option without covering it here fails to compile.
+  // Web identity in GovCloud, with every option that mode uses; the key Secret's name is the
+  // one option it cannot take (see the next test).
   const everything: EcrCredentialsConfig = {
     outDir: 'out',
     namespace: 'pull-secrets',
     serviceAccount: 'refresher',
     secretName: 'ecr-pull',
-    awsSecretName: 'aws-keys',
+    awsSecretName: DEFAULTS.awsSecretName,
     auth: 'web-identity',
     roleArn: 'arn:aws-us-gov:iam::123456789012:role/platform/ecr-credential-updater',
     tokenAudience: 'sts.amazonaws.com/cluster-a',
@@ -292,8 +369,8 @@ describe('resolveConfig accepts', () => {
     excludeNamespaces: ['kube-*'],
     namespaceSelector: 'ecr-pull=enabled,env in (prod,staging),!no-ecr',
     registry: [
-      '210987654321.dkr.ecr.eu-west-1.amazonaws.com=arn:aws:iam::210987654321:role/ecr-pull',
-      '123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn',
+      '210987654321.dkr.ecr.us-gov-east-1.amazonaws.com=arn:aws-us-gov:iam::210987654321:role/ecr-pull',
+      '123456789012.dkr-ecr-fips.us-gov-west-1.on.aws',
     ],
     apiServerCidr: ['10.0.0.10/32', 'fd00::/64'],
     apiServerPort: 443,
@@ -303,8 +380,8 @@ describe('resolveConfig accepts', () => {
     awsEndpointUrlEcr: 'https://vpce-0123.api.ecr.eu-central-1.vpce.amazonaws.com',
     awsEndpointUrlSts: 'https://vpce-0456.sts.eu-central-1.vpce.amazonaws.com',
     fips: true,
-    networkPolicy: false,
-    initialJob: false,
+    networkPolicy: true,
+    initialJob: true,
     adoptExistingSecrets: true,
     watchNamespaces: true,
     patchServiceAccounts: ['default', 'builder'],
@@ -316,8 +393,17 @@ describe('resolveConfig accepts', () => {
     prometheusRule: true,
   };
 
-  test('every option set to a valid non-default value', () => {
-    expect(resolveConfig(everything)).toEqual(everything);
+  test('every option set to a valid value, non-default where the mode uses it', () => {
+    expect(resolveConfig({ ...everything, awsSecretName: undefined })).toEqual(everything);
+  });
+
+  test('keys with a Secret of its own name, and neither NetworkPolicy nor first-run Job', () => {
+    const options = { awsSecretName: 'aws-keys', networkPolicy: false, initialJob: false };
+    expect(resolveConfig(options)).toEqual({ ...DEFAULTS, ...options });
+  });
+
+  test('an empty YAML list means none', () => {
+    expect(resolveConfig({ patchServiceAccounts: [], registry: [] })).toEqual(DEFAULTS);
   });
 
   test('lists split on commas, trimmed, deduplicated', () => {
