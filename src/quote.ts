@@ -5,6 +5,12 @@
 const LONGEST_SHOWN = 200;
 const SHOWN_OF_LONG = 80;
 
+/** The value, or `the start... (N characters)` when it is long. */
+export function cut(value: string): string {
+  if (value.length <= LONGEST_SHOWN) return value;
+  return `${value.slice(0, SHOWN_OF_LONG)}... (${value.length} characters)`;
+}
+
 /** `"value"`, or `"the start..." (N characters)` when the value is long. */
 export function quote(value: string): string {
   if (value.length <= LONGEST_SHOWN) return `"${value}"`;
