@@ -166,6 +166,18 @@ describe('the packed package', () => {
     expect(written['50-cron-job.yaml']).toContain('schedule: 0 */4 * * *');
   });
 
+  test('the installed command names itself ecr-k8s-credentials and prints its version', async () => {
+    const bin = join(app, 'node_modules', '.bin', 'ecr-k8s-credentials');
+    const manifest = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
+    expect((await run(bin, ['--help'], app)).stdout).toMatch(/^Usage: ecr-k8s-credentials \[options\]\n/);
+    expect(await run(bin, ['--version'], app)).toEqual({ code: 0, stdout: `${manifest.version}\n`, stderr: '' });
+    expect(await run(bin, ['--zzzzzzzz'], app)).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'error: Unknown flag --zzzzzzzz. Run "ecr-k8s-credentials --help" to list every option.\n',
+    });
+  });
+
   test('bad input: the same message and exit code as npm run synth, nothing written', async () => {
     const args = ['--out-dir', 'never', '--schedule', '0 */13 * * *'];
     const installed = await run(join(app, 'node_modules', '.bin', 'ecr-k8s-credentials'), args, app);
