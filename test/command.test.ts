@@ -103,6 +103,20 @@ describe('booleans take true or false only', () => {
     );
   });
 
+  test.each([
+    ['fips: yes', 'fips', '"yes"'],
+    ['fips: 1', 'fips', '1'],
+    ['watch-namespaces: maybe', 'watch-namespaces', '"maybe"'],
+    ['prometheus-rule: nope', 'prometheus-rule', '"nope"'],
+  ])('in a config file, %s is refused naming the key and the value', async (line, key, shown) => {
+    const dir = await bundleDir();
+    const path = join(mkdtempSync(join(tmpdir(), 'ecr-command-config-')), 'ecr.yaml');
+    writeFileSync(path, `${line}\n`);
+    expect(await refused(['--config', path], dir)).toBe(
+      `error: --config "${path}": "${key}" is ${shown}; it must be true or false.\n`,
+    );
+  });
+
   test('--fips yes (space form) is refused too, not read as --fips and a stray word', async () => {
     const dir = await bundleDir();
     expect(await refused(['--fips', 'yes'], dir)).toContain('error: --fips "yes" is not true or false.');
