@@ -129,9 +129,9 @@ function bundleBelow(root: string, dir: string): string | undefined {
       continue;
     }
     visited += entries.length;
-    const names = entries.map((entry) => entry.name);
-    if (names.includes(FILE_LIST)) return current;
-    if (names.includes('Kustomization') && isGenerated(join(root, current, 'Kustomization'))) return current;
+    const files = entries.filter((entry) => entry.isFile()).map((entry) => entry.name);
+    if (files.includes(FILE_LIST)) return current;
+    if (files.includes('Kustomization') && isGenerated(join(root, current, 'Kustomization'))) return current;
     for (const entry of entries) {
       if (entry.isDirectory() && entry.name !== '.git' && entry.name !== 'node_modules') {
         queue.push(join(current, entry.name));
