@@ -3,6 +3,7 @@ import { ConfigError, portProblem } from './config.js';
 import { OPTIONS, OPTION_NAMES, type RawOptions } from './options.js';
 import { cut, quote } from './quote.js';
 import { closest } from './suggest.js';
+import { FILE_LIST } from './write-bundle.js';
 
 /**
  * What the command line asked for. A new command is a new kind here, its flags in parseCli and
@@ -19,7 +20,7 @@ function usage(command: string): string {
 Renders the ECR pull-secret refresher (Namespace, ServiceAccount, RBAC, NetworkPolicy, script
 ConfigMap, CronJob, first-run Job) into --out-dir as plain YAML plus a Kustomization, and an
 AWS-credentials Secret template under templates/ that neither "kubectl apply -f" nor "-k" applies.
-The out dir holds only what the command wrote (it keeps the list in .ecr-k8s-credentials-files).`;
+The out dir holds only what the command wrote (it keeps the list in ${FILE_LIST}).`;
 }
 
 const negationOf = (flag: string): string => `no-${flag}`;
