@@ -189,6 +189,19 @@ describe('file-system problems: one line naming the path, exit 1, nothing writte
     );
   });
 
+  test('two bundles, clusters/prod/ecr and clusters/staging/ecr, then --out-dir clusters: refused, both intact', async () => {
+    const clusters = join(mkdtempSync(join(tmpdir(), 'ecr-command-')), 'clusters');
+    expect((await command(['--out-dir', join(clusters, 'prod', 'ecr')])).code).toBe(0);
+    expect((await command(['--out-dir', join(clusters, 'staging', 'ecr'), '--namespace', 'ecr-staging'])).code).toBe(0);
+    const prod = treeHash(join(clusters, 'prod', 'ecr'));
+    const staging = treeHash(join(clusters, 'staging', 'ecr'));
+    expect(await refused([], clusters)).toBe(
+      `error: --out-dir "${clusters}" holds another bundle, in "${join(clusters, 'prod', 'ecr')}"; a bundle needs a directory of its own, never one above another. Choose a new or empty directory, e.g. "${join(clusters, 'ecr-k8s-credentials')}".\n`,
+    );
+    expect(treeHash(join(clusters, 'prod', 'ecr'))).toBe(prod);
+    expect(treeHash(join(clusters, 'staging', 'ecr'))).toBe(staging);
+  });
+
   test('an out dir inside a directory of other files: refused with them named', async () => {
     const base = mkdtempSync(join(tmpdir(), 'ecr-command-'));
     mkdirSync(join(base, 'src'));
