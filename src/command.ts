@@ -43,7 +43,8 @@ export async function runCommand(
         const flags = { ...request.flags, outDir: request.flags.outDir ?? process.env.CDK8S_OUTDIR };
         const file = request.configPath === undefined ? undefined : loadConfigFile(request.configPath, command);
         const config = resolveConfig(flags, file);
-        const written = synthesize(config);
+        const fromFile = flags.outDir === undefined && file?.options.outDir !== undefined;
+        const written = synthesize(config, config.outDir, fromFile ? `"out-dir" in ${file.path}` : '--out-dir');
         output.out(`Wrote ${written.length} files to ${config.outDir}/`);
         return 0;
       }

@@ -84,8 +84,7 @@ function refuse(message: string): never {
  * Directories no bundle may take over: the file system root, the home directory and a
  * repository's root are full of files that are not the command's.
  */
-function refuseShared(out: string, path: string): void {
-  const where = `--out-dir ${quote(out)}`;
+function refuseShared(out: string, where: string, path: string): void {
   const fix = `Use a new directory below it, e.g. ${quote(join(out, 'ecr-k8s-credentials'))}.`;
   const home = existsSync(homedir()) ? realpathSync(homedir()) : homedir();
   if (path === parse(path).root)
@@ -103,13 +102,13 @@ function existingAncestor(path: string): string {
   return dir;
 }
 
-function refuseUnwritable(out: string, dir: string): void {
+function refuseUnwritable(where: string, dir: string): void {
   try {
     accessSync(dir, constants.W_OK);
   } catch (error) {
     if (errorCode(error) !== 'EACCES' && errorCode(error) !== 'EROFS') throw error;
     const why = errorCode(error) === 'EROFS' ? 'is on a read-only file system' : 'is not writable for this user';
-    refuse(`--out-dir ${quote(out)} cannot be written: ${quote(dir)} ${why}. Choose a directory you can write to.`);
+    refuse(`${where} cannot be written: ${quote(dir)} ${why}. Choose a directory you can write to.`);
   }
 }
 
@@ -141,8 +140,7 @@ function bundleBelow(root: string, dir: string): string | undefined {
   return undefined;
 }
 
-function refuseForeign(out: string, path: string, foreign: readonly string[]): never {
-  const where = `--out-dir ${quote(out)}`;
+function refuseForeign(out: string, where: string, path: string, foreign: readonly string[]): never {
   for (const entry of foreign.filter((name) => name.endsWith('/'))) {
     const below = bundleBelow(path, entry.slice(0, -1));
     if (below !== undefined) {
@@ -162,14 +160,14 @@ function refuseForeign(out: string, path: string, foreign: readonly string[]): n
 }
 
 /** The paths a file list holds; a line that is not a plain relative path means it was edited. */
-function readFileList(out: string, path: string): string[] {
+function readFileList(where: string, path: string): string[] {
   const lines = readFileSync(join(path, FILE_LIST), 'utf8')
     .split('\n')
     .filter((line) => line !== '' && !line.startsWith('#'));
   for (const line of lines) {
     if (!LISTED_PATH.test(line) || line === FILE_LIST) {
       refuse(
-        `--out-dir ${quote(out)}: its ${FILE_LIST} lists ${quote(line)}, which is not a file the command writes, ` +
+        `${where}: its ${FILE_LIST} lists ${quote(line)}, which is not a file the command writes, ` +
           `so the list was edited. Restore it from version control, or empty the directory and run again.`,
       );
     }
@@ -182,8 +180,8 @@ function readFileList(out: string, path: string): string[] {
  * the list names (or, with no list, a file with the generated header in the layout of an
  * earlier bundle), else the command refuses it.
  */
-function ownedFiles(out: string, path: string, hasFileList: boolean): string[] {
-  const listed = hasFileList ? readFileList(out, path) : [];
+function ownedFiles(out: string, where: string, path: string, hasFileList: boolean): string[] {
+  const listed = hasFileList ? readFileList(where, path) : [];
   const listedSet = new Set(listed);
   const listedDirs = new Set(listed.flatMap(directoriesOf));
   const owned: string[] = [];
@@ -203,11 +201,11 @@ function ownedFiles(out: string, path: string, hasFileList: boolean): string[] {
     }
   };
   walk('');
-  if (foreign.length > 0) refuseForeign(out, path, foreign);
+  if (foreign.length > 0) refuseForeign(out, where, path, foreign);
   for (const file of owned) {
     if (!isGenerated(join(path, file))) {
       refuse(
-        `--out-dir ${quote(out)}: ${quote(join(out, file))} no longer starts with the generated header, so it was ` +
+        `${where}: ${quote(join(out, file))} no longer starts with the generated header, so it was ` +
           `changed by hand; the command will not overwrite it. Put the change into the flags or config file (or ` +
           `an overlay), then delete the file.`,
       );
@@ -217,8 +215,7 @@ function ownedFiles(out: string, path: string, hasFileList: boolean): string[] {
 }
 
 /** Every check on the out dir, before anything is written. */
-function inspectOutDir(out: string): OutDir {
-  const where = `--out-dir ${quote(out)}`;
+function inspectOutDir(out: string, where: string): OutDir {
   const absolute = resolve(out);
   let stats;
   try {
@@ -226,16 +223,16 @@ function inspectOutDir(out: string): OutDir {
   } catch (error) {
     if (errorCode(error) === 'ENOTDIR') {
       const file = existingAncestor(dirname(absolute));
-      refuse(`${where} cannot be created: ${quote(file)} is a file, not a directory. Choose another --out-dir.`);
+      refuse(`${where} cannot be created: ${quote(file)} is a file, not a directory. Choose another directory.`);
     }
     if (errorCode(error) !== 'ENOENT') throw error;
   }
   if (stats === undefined) {
     const ancestor = existingAncestor(absolute);
     if (!statSync(ancestor).isDirectory()) {
-      refuse(`${where} cannot be created: ${quote(ancestor)} is a file, not a directory. Choose another --out-dir.`);
+      refuse(`${where} cannot be created: ${quote(ancestor)} is a file, not a directory. Choose another directory.`);
     }
-    refuseUnwritable(out, ancestor);
+    refuseUnwritable(where, ancestor);
     return { given: out, path: absolute, exists: false, owned: [], hasFileList: false };
   }
   let path = absolute;
@@ -254,11 +251,11 @@ function inspectOutDir(out: string): OutDir {
   if (!stats.isDirectory()) {
     refuse(`${where} is a file, not a directory. Choose a directory; it is created if missing.`);
   }
-  refuseShared(out, path);
-  refuseUnwritable(out, path);
-  refuseUnwritable(out, dirname(path));
+  refuseShared(out, where, path);
+  refuseUnwritable(where, path);
+  refuseUnwritable(where, dirname(path));
   const hasFileList = existsSync(join(path, FILE_LIST));
-  return { given: out, path, exists: true, owned: ownedFiles(out, path, hasFileList), hasFileList };
+  return { given: out, path, exists: true, owned: ownedFiles(out, where, path, hasFileList), hasFileList };
 }
 
 /** Removes the directories of `file` inside `root` that are left empty. */
@@ -332,9 +329,10 @@ function replaceBundle(out: OutDir, files: readonly BundleFile[], staging: strin
  * first (see inspectOutDir), the files are written to a staging dir next to the out dir, then
  * moved in: a new out dir with one rename, an earlier bundle file by file (replaceBundle).
  * Files of an earlier run that the new bundle no longer has are removed; nothing else is.
+ * Messages name the out dir as `option` (`--out-dir`, or the key in a config file) says.
  */
-export function writeBundle(files: readonly BundleFile[], outDir: string): void {
-  const out = inspectOutDir(outDir);
+export function writeBundle(files: readonly BundleFile[], outDir: string, option = '--out-dir'): void {
+  const out = inspectOutDir(outDir, `${option} ${quote(outDir)}`);
   const parent = dirname(out.path);
   // mkdir -p returns the first directory it made: removed again if the write fails.
   const createdParent = mkdirSync(parent, { recursive: true });

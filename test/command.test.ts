@@ -202,6 +202,20 @@ describe('file-system problems: one line naming the path, exit 1, nothing writte
     expect(treeHash(join(clusters, 'staging', 'ecr'))).toBe(staging);
   });
 
+  test('an out dir from a config file is named by its key there', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'ecr-command-'));
+    writeFileSync(join(base, 'notes.txt'), 'mine');
+    const config = join(mkdtempSync(join(tmpdir(), 'ecr-command-config-')), 'ecr.yaml');
+    writeFileSync(config, `out-dir: ${base}\n`);
+    const before = treeHash(base);
+    expect(await command(['--config', config])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `error: "out-dir" in ${config} "${base}" holds "${join(base, 'notes.txt')}", which ecr-k8s-credentials did not write; it writes only into a directory that holds nothing but its own files. Move it away, or choose a new or empty directory.\n`,
+    });
+    expect(treeHash(base)).toBe(before);
+  });
+
   test('an out dir inside a directory of other files: refused with them named', async () => {
     const base = mkdtempSync(join(tmpdir(), 'ecr-command-'));
     mkdirSync(join(base, 'src'));

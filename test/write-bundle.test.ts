@@ -217,7 +217,7 @@ describe('writeBundle refuses, one message, nothing changed', () => {
     const file = join(tempDir(), 'file');
     writeFileSync(file, 'not a dir');
     expect(refusal(join(file, 'dist'), dirname(file))).toBe(
-      `--out-dir "${join(file, 'dist')}" cannot be created: "${file}" is a file, not a directory. Choose another --out-dir.`,
+      `--out-dir "${join(file, 'dist')}" cannot be created: "${file}" is a file, not a directory. Choose another directory.`,
     );
   });
 
