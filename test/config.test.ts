@@ -87,6 +87,7 @@ describe('resolveConfig accepts', () => {
     adoptExistingSecrets: true,
     watchNamespaces: true,
     patchServiceAccounts: ['default', 'builder'],
+    argocdRepoCreds: 'argocd',
     cpuRequest: '0.1',
     cpuLimit: '1',
     memoryRequest: '100M',
