@@ -233,8 +233,7 @@ function checkNames(config: EcrCredentialsConfig, { source }: Naming): string[] 
     const longest = argocdRepoCredsNames(config.secretName, config.registry.length).at(-1) ?? '';
     if (longest.length > 253) {
       problems.push(
-        `${source('secretName')} "${config.secretName.slice(0, 40)}..." (${config.secretName.length} characters) is too ` +
-          `long for ${source('argocdRepoCreds')}: the Argo CD Secrets are named after it with "-argocd-oci-N" appended, ` +
+        `${source('secretName')} ${quote(config.secretName)} is too long for ${source('argocdRepoCreds')}: the Argo CD Secrets are named after it with "-argocd-oci-N" appended, ` +
           `at most 253 characters in all. Use a shorter name.`,
       );
     }

@@ -160,7 +160,7 @@ export const BAD_OPTIONS: [string, RawOptions, string][] = [
   [
     'Argo CD Secret names over 253 characters',
     { argocdRepoCreds: 'argocd', secretName: 'p'.repeat(241) },
-    `--secret-name "${'p'.repeat(40)}..." (241 characters) is too long for --argocd-repo-creds: the Argo CD Secrets are named after it with "-argocd-oci-N" appended, at most 253 characters in all. Use a shorter name.`,
+    `--secret-name "${'p'.repeat(80)}..." (241 characters) is too long for --argocd-repo-creds: the Argo CD Secrets are named after it with "-argocd-oci-N" appended, at most 253 characters in all. Use a shorter name.`,
   ],
   [
     'a proxy without a port',
