@@ -148,13 +148,13 @@ read_reasons() {
       return text
     }
     function cut(text, limit) { return length(text) > limit ? substr(text, 1, limit) "..." : text }
-    function body_reason(file, body, line, count, lines, i, at, message) {
+    function body_reason(file, body, line, count, lines, i, message) {
       body = ""
       while (length(body) < 65536 && (getline line < file) > 0) body = body line "\n"
       close(file)
-      at = index(body, "\"message\":\"")
-      if (body ~ /^[ \t\r\n]*\{/ && body ~ /"kind": *"Status"/ && at > 0) {
-        message = substr(body, at + 11)
+      # kube-apiserver indents the JSON it sends to curl (by the User-Agent): spaces allowed.
+      if (body ~ /^[ \t\r\n]*\{/ && body ~ /"kind": *"Status"/ && match(body, /"message": *"/)) {
+        message = substr(body, RSTART + RLENGTH)
         if (match(message, /^([^"\\]|\\.)*/)) message = substr(message, 1, RLENGTH)
         gsub(/\\[nrt]/, " ", message)
         gsub(/\\u003c/, "<", message)
