@@ -184,6 +184,15 @@ read_reasons() {
     }' "$1" >"$2"
 }
 
+# response_reason FILE: read_reasons for one answer (a few requests, not a batch): what the body
+# of FILE says, in $reason.
+response_reason() {
+  printf '999 0 - %s\n' "$1" >"$work/reason.in"
+  read_reasons "$work/reason.in" "$work/reason.out"
+  IFS= read -r reason <"$work/reason.out" || :
+  reason=${reason#999 0 - "$1" }
+}
+
 # is_transient STATUS: an answer that may be different a minute later: none at all (000), the
 # API server or a proxy throttling (429) or failing (5xx). Everything else (403, 400, 422, a
 # conflict) comes back the same on a retry.
