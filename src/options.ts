@@ -157,6 +157,11 @@ export interface RefreshOptions {
    */
   readonly patchServiceAccounts?: readonly string[];
   /**
+   * Argo CD's namespace (e.g. "argocd"): it gets repo-creds Secrets for Helm OCI charts and OCI sources from each registry.
+   * @default - none
+   */
+  readonly argocdRepoCreds?: string;
+  /**
    * CPU request of the refresh container.
    * @default 50m
    */
@@ -216,7 +221,8 @@ export const OPTIONS: { readonly [K in OptionName]-?: OptionSpec } = {
   outDir: {
     flag: 'out-dir',
     type: 'string',
-    describe: 'Directory to write the bundle to (only files synth wrote before are replaced)',
+    describe:
+      'Directory of the bundle alone: new, empty, or written by this command before (it replaces or removes only the files it listed there)',
     defaultText: 'dist',
   },
   namespace: {
@@ -361,13 +367,13 @@ export const OPTIONS: { readonly [K in OptionName]-?: OptionSpec } = {
   networkPolicy: {
     flag: 'network-policy',
     type: 'boolean',
-    describe: 'Render the egress NetworkPolicy (--no-network-policy to leave it out)',
+    describe: 'Render the egress NetworkPolicy',
     defaultText: 'true',
   },
   initialJob: {
     flag: 'initial-job',
     type: 'boolean',
-    describe: 'Render a Job that refreshes once right after apply (--no-initial-job to leave it out)',
+    describe: 'Render a Job that refreshes once right after apply',
     defaultText: 'true',
   },
   adoptExistingSecrets: {
@@ -389,6 +395,13 @@ export const OPTIONS: { readonly [K in OptionName]-?: OptionSpec } = {
     type: 'list',
     describe:
       'ServiceAccounts (e.g. "default") that list the pull secret in imagePullSecrets in every target namespace, so pods need no imagePullSecrets of their own',
+    defaultText: '- none',
+  },
+  argocdRepoCreds: {
+    flag: 'argocd-repo-creds',
+    type: 'string',
+    describe:
+      'Argo CD\'s namespace (e.g. "argocd"): the refresh also writes there, per registry, repo-creds Secrets that let Argo CD pull Helm OCI charts and OCI sources from ECR',
     defaultText: '- none',
   },
   cpuRequest: {

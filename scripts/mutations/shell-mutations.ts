@@ -45,6 +45,9 @@ const TOKEN = 'src/scripts/ecr-token.sh';
 const WATCH = 'src/scripts/ecr-watch.sh';
 const SERVICE_ACCOUNTS = 'src/scripts/ecr-service-accounts.sh';
 const EVENTS_PART = 'src/scripts/ecr-events.sh';
+const BOOTSTRAP_CALLS = 'scripts/bootstrap-iam/calls.sh';
+const BOOTSTRAP_USER = 'scripts/bootstrap-iam/iam-user.sh';
+const BOOTSTRAP_SECRET = 'scripts/bootstrap-iam/secret.sh';
 const BOOTSTRAP_SCRIPT = 'scripts/bootstrap-iam.sh';
 
 export const SHELL_MUTATIONS: readonly ShellMutation[] = [
@@ -111,8 +114,8 @@ export const SHELL_MUTATIONS: readonly ShellMutation[] = [
   {
     id: 'exit-3-second-region-tolerated',
     file: TOKEN,
-    line: 'fetch_token "$ft_region" "$ft_role" ||',
-    replacement: 'fetch_token "$ft_region" "$ft_role" || [ -n "$auths" ] ||',
+    line: 'fetch_token "${ft_source%%=*}" "$ft_role" ||',
+    replacement: 'fetch_token "${ft_source%%=*}" "$ft_role" || [ -n "$auths" ] ||',
     breaks:
       'tokens first: if any token call fails (also after another region succeeded) the run exits 3 and writes nothing',
     tests: [{ file: EXIT_CODES, name: "refresh exits 3 when the second region's token call fails after the first" }],
@@ -147,7 +150,7 @@ export const SHELL_MUTATIONS: readonly ShellMutation[] = [
   // --- exit codes of bootstrap-iam.sh (README "Credentials": 0 done, 1 failed, 2 bad input, Ctrl-C)
   {
     id: 'bootstrap-exit-1-becomes-0',
-    file: BOOTSTRAP_SCRIPT,
+    file: BOOTSTRAP_CALLS,
     line: '  exit 1',
     after: `printf '%s: error: %s\\n' "$PROG" "$*" >&2`,
     replacement: '  exit 0',
@@ -156,7 +159,7 @@ export const SHELL_MUTATIONS: readonly ShellMutation[] = [
   },
   {
     id: 'bootstrap-exit-2-becomes-1',
-    file: BOOTSTRAP_SCRIPT,
+    file: BOOTSTRAP_CALLS,
     line: '  exit 2',
     after: `printf '%s: %s\\n' "$PROG" "$*" >&2`,
     replacement: '  exit 1',
@@ -165,7 +168,7 @@ export const SHELL_MUTATIONS: readonly ShellMutation[] = [
   },
   {
     id: 'bootstrap-exit-0-dry-run-calls',
-    file: BOOTSTRAP_SCRIPT,
+    file: BOOTSTRAP_CALLS,
     line: 'plan_line aws "$@" --region "$REGION"',
     replacement: 'aws "$@" --region "$REGION" >/dev/null 2>&1; plan_line aws "$@" --region "$REGION"',
     breaks: 'bootstrap exit 0 with --dry-run: prints every aws call and makes none',
@@ -274,8 +277,8 @@ export const SHELL_MUTATIONS: readonly ShellMutation[] = [
   {
     id: 'token-in-child-environment',
     file: TOKEN,
-    line: 'expiry_text=$(date -u -d "@$token_expiry"',
-    replacement: 'expiry_text=$(ECR_TOKEN=$token date -u -d "@$token_expiry"',
+    line: 'lt_expiry=$(date -u -d "@$token_expiry"',
+    replacement: 'lt_expiry=$(ECR_TOKEN=$token date -u -d "@$token_expiry"',
     breaks: "the token never appears in any process's argv or environment (here: one short-lived date)",
     tests: [{ file: REFRESH, name: 'the token appears in no process argv or environment during a run' }],
   },
@@ -329,13 +332,12 @@ export const SHELL_MUTATIONS: readonly ShellMutation[] = [
     tests: [{ file: EXIT_CODES, name: 'refresh exits 6 when the only failures may pass' }],
   },
   {
-    id: 'error-body-ends-the-writer',
-    file: API,
-    line: 'rr_text=$(status_message "$1") || rr_text=',
-    replacement: 'rr_text=$(status_message "$1")',
-    breaks: 'one result per namespace whatever the body: a proxy error page fails that namespace, not its writer',
+    id: 'list-error-body-ends-the-run',
+    file: NAMESPACES,
+    line: 'response_reason "$1"',
+    replacement: 'reason=$(status_message "$1")',
+    breaks: "exit 4 when the namespace list fails, whatever the body (a proxy's page is no JSON)",
     tests: [
-      { file: REFRESH, name: 'a proxy answering some namespaces with an HTML 502 and resetting others' },
       { file: EXIT_CODES, name: "refresh exits 4 when the namespace list is answered by a load balancer's 503 page" },
     ],
   },
@@ -372,8 +374,8 @@ export const SHELL_MUTATIONS: readonly ShellMutation[] = [
   {
     id: 'watcher-never-pends',
     file: WATCH,
-    line: '[ "$ws_phase" = Terminating ] || pend "$ws_name" "$ws_phase"',
-    replacement: '[ "$ws_phase" = Terminating ] || :',
+    line: 'pend "$ws_name" "$ws_phase"',
+    replacement: ':',
     breaks: 'every namespace that appears after start gets the Secret',
     tests: [{ file: WATCHER, name: 'a namespace created after start has the Secret within 10 s' }],
   },
@@ -390,8 +392,8 @@ export const SHELL_MUTATIONS: readonly ShellMutation[] = [
   {
     id: 'watcher-heartbeat-stale',
     file: WATCH,
-    line: `printf '%s\\n' "$heartbeats" >"$heartbeat_file"`,
-    replacement: ': >>"$heartbeat_file"',
+    line: `|| printf '%s\\n' "$now_s" >"$heartbeat_file"`,
+    replacement: '|| :',
     breaks: 'the loop rewrites a heartbeat file at least every second (the probes read it)',
     tests: [{ file: WATCHER, name: 'a namespace created after start has the Secret within 10 s' }],
   },
@@ -415,7 +417,7 @@ export const SHELL_MUTATIONS: readonly ShellMutation[] = [
   // --- "Credentials: scripts/bootstrap-iam.sh"
   {
     id: 'bootstrap-untagged-user-taken',
-    file: BOOTSTRAP_SCRIPT,
+    file: BOOTSTRAP_USER,
     line: '[[ ${OUT##*[[:space:]]} == "$MANAGED_BY" ]] && USER_OURS=true',
     replacement: 'USER_OURS=true',
     breaks: 'users it did not create (no tag) are never changed',
@@ -423,15 +425,15 @@ export const SHELL_MUTATIONS: readonly ShellMutation[] = [
   },
   {
     id: 'bootstrap-rotate-keeps-old-key',
-    file: BOOTSTRAP_SCRIPT,
-    line: 'if ! aws_call iam delete-access-key --user-name "$USER_NAME" --access-key-id "$old"; then',
+    file: BOOTSTRAP_USER,
+    line: 'if ! aws_call iam delete-access-key --user-name "$USER_NAME" --access-key-id "$1"; then',
     replacement: 'if false; then',
     breaks: 'rotate deletes the old key once the new one is proven from the Secret',
     tests: [{ file: BOOTSTRAP, name: 'in-cluster lifecycle: create, create again, rotate, delete' }],
   },
   {
     id: 'bootstrap-output-world-readable',
-    file: BOOTSTRAP_SCRIPT,
+    file: BOOTSTRAP_SECRET,
     line: '! chmod 600 "$tmp"',
     replacement: '! chmod 644 "$tmp"',
     breaks: '--output writes the Secret manifest with mode 0600',
@@ -439,7 +441,7 @@ export const SHELL_MUTATIONS: readonly ShellMutation[] = [
   },
   {
     id: 'bootstrap-delete-unconfirmed',
-    file: BOOTSTRAP_SCRIPT,
+    file: BOOTSTRAP_CALLS,
     line: `if ! IFS= read -r answer || [[ $answer != yes && $answer != y ]]; then`,
     replacement: 'if ! IFS= read -r answer; then',
     breaks: 'delete removes nothing without a confirmation',

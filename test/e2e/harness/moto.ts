@@ -12,6 +12,8 @@ export interface MotoOptions {
   failEcr?: boolean;
   /** GetAuthorizationToken calls signed for this region answer AccessDeniedException; other regions answer. @default - none */
   failEcrRegion?: string;
+  /** GetAuthorizationToken's expiresAt is this many seconds from now. @default - moto's fixed date in 2015 */
+  ecrTokenSeconds?: number;
 }
 
 export interface MotoStats {
@@ -44,6 +46,7 @@ export function startMoto(opts: MotoOptions = {}): Promise<Moto> {
   if (opts.throttleEcr !== undefined) args.push('--throttle-ecr', String(opts.throttleEcr));
   if (opts.failEcr === true) args.push('--fail-ecr');
   if (opts.failEcrRegion !== undefined) args.push('--fail-ecr-region', opts.failEcrRegion);
+  if (opts.ecrTokenSeconds !== undefined) args.push('--ecr-token-seconds', String(opts.ecrTokenSeconds));
 
   // Only what Python needs: an inherited AWS_* or INITIAL_NO_AUTH_ACTION_COUNT would change moto.
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', PYTHONUNBUFFERED: '1' };
