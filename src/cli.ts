@@ -6,6 +6,7 @@ import { closest } from './suggest.js';
 /** What the command line asked for. */
 export type CliRequest =
   | { readonly kind: 'help'; readonly text: string }
+  | { readonly kind: 'status'; readonly argv: readonly string[] }
   | { readonly kind: 'synth'; readonly flags: RawOptions; readonly configPath: string | undefined };
 
 const USAGE = `Usage: npm run synth -- [options]
@@ -74,6 +75,8 @@ function toRawOptions(parsed: Record<string, unknown>): RawOptions {
  * the config file can supply it, and defaults are applied once, in resolveConfig.
  */
 export async function parseCli(argv: readonly string[]): Promise<CliRequest> {
+  // Commands other than synth parse their own flags (src/status/status-command.ts).
+  if (argv[0] === 'status') return { kind: 'status', argv: argv.slice(1) };
   const parser = yargs([...argv])
     .scriptName('ecr-k8s-credentials')
     .usage(USAGE)

@@ -2,6 +2,7 @@
 import { parseCli } from './cli.js';
 import { ConfigError, resolveConfig } from './config.js';
 import { loadConfigFile } from './config-file.js';
+import { runStatus } from './status/status-command.js';
 import { synthesize } from './synthesize.js';
 
 /** CLI entry: parse -> resolve -> synthesize. Returns the exit code. */
@@ -11,6 +12,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.log(request.text);
     return 0;
   }
+  if (request.kind === 'status') return runStatus(request.argv, { stdout: process.stdout, stderr: process.stderr });
   // `cdk8s synth` passes its output directory this way.
   const flags = { ...request.flags, outDir: request.flags.outDir ?? process.env.CDK8S_OUTDIR };
   const file = request.configPath === undefined ? undefined : loadConfigFile(request.configPath);
