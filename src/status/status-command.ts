@@ -40,10 +40,10 @@ export async function parseStatusArgs(argv: readonly string[]): Promise<StatusOp
     .usage(USAGE)
     .option('namespace', { type: 'string', describe: `Namespace the bundle runs in [default: ${DEFAULTS.namespace}]` })
     .option('output', { type: 'string', describe: 'table (for people) or json (for machines) [default: table]' })
-    .option('help', { type: 'boolean', alias: 'h', describe: 'Show this help' })
     .strictOptions()
     .version(false)
     .help(false)
+    .option('help', { type: 'boolean', alias: 'h', describe: 'Show this help' })
     .wrap(100)
     .exitProcess(false)
     .fail((message: string, error: Error | undefined) => {

@@ -25,3 +25,5 @@ export { createServingCert } from './pki.js';
 export { installCrds, promtoolPath } from './crds.js';
 export { startApiFront, type ApiFront, type FrontAnswer } from './api-front.js';
 export { writeKubeconfig } from './kubeconfig.js';
+export { run, type RunResult } from './process.js';
+export { requireContext } from './available.js';
