@@ -24,7 +24,7 @@ export interface StatusOptions {
 }
 
 const USAGE = `Usage: ecr-k8s-credentials status [--namespace N] [--output table|json]
-       kubectl ecr-credentials status [--namespace N] [--output table|json]
+   or: kubectl ecr-credentials status [--namespace N] [--output table|json]
 
 Tells whether every target namespace holds a fresh pull secret and why a pod cannot pull from
 ECR, with the command that fixes it. Reads the cluster with kubectl and your kubeconfig (lists
