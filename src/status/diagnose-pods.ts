@@ -112,9 +112,12 @@ export function diagnosePod(pod: Pod, context: PodContext): BlockedPodReport | n
     const account = context.serviceAccount;
     const written = account === undefined ? null : imagePullSecretsWrittenAt(account);
     const created = Date.parse(pod.metadata.creationTimestamp ?? '');
-    // Admission copies the account's list only into a pod that has none of its own, and only at creation.
+    // Admission copies the account's list only into a pod that has none of its own, and only at
+    // creation: a pod without any list under an account that has ours predates the list, whatever
+    // the clock says; a pod with a list (copied from the account earlier, or its own) predates it if
+    // it is no younger than the last write of the list (managedFields times have 1 s resolution).
     const olderThanPatch =
-      listsSecret(account, secretName) && (written === null ? podSecrets.length === 0 : created < written);
+      listsSecret(account, secretName) && (podSecrets.length === 0 || (written !== null && created <= written));
     if (olderThanPatch) {
       const when =
         written === null ? '' : ` (its imagePullSecrets were written ${durationText(context.now - written)} ago)`;
