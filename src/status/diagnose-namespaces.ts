@@ -83,13 +83,13 @@ export interface SecretVerdict {
  * refreshed, whatever its annotations say; an expired one is worse than a late one.
  */
 export function judgeSecret(secret: Secret | undefined, overdueAfterMinutes: number, now: number): SecretVerdict {
-  if (secret === undefined) return { state: 'missing', detail: 'no Secret' };
+  if (secret === undefined) return { state: 'missing', detail: 'is missing' };
   const owners = dockerConfigOwners(secret);
   const foreign = owners.filter((owner) => owner !== FIELD_MANAGER);
   if (foreign.length > 0 || owners.length === 0) {
     return {
       state: 'conflict',
-      detail: `owned by ${foreign.length > 0 ? foreign.join(', ') : 'an unknown field manager'}, not ${FIELD_MANAGER}: the refresh leaves it unchanged (a conflict)`,
+      detail: `is owned by ${foreign.length > 0 ? foreign.join(', ') : 'an unknown field manager'}, not ${FIELD_MANAGER}, so the refresh leaves it unchanged (a conflict)`,
     };
   }
   const expiry = secretExpiry(secret);
@@ -97,16 +97,16 @@ export function judgeSecret(secret: Secret | undefined, overdueAfterMinutes: num
   if (expiry !== null && expiry <= now) {
     return { state: 'expired', detail: `expired ${durationText(now - expiry)} ago` };
   }
-  if (refreshed === null) return { state: 'stale', detail: `no ${REFRESHED_AT} annotation` };
+  if (refreshed === null) return { state: 'stale', detail: `has no ${REFRESHED_AT} annotation` };
   if (now - refreshed > overdueAfterMinutes * 60_000) {
     return {
       state: 'stale',
-      detail: `refreshed ${durationText(now - refreshed)} ago (overdue after ${durationText(overdueAfterMinutes * 60_000)})${expiry === null ? '' : `; expires in ${durationText(expiry - now)}`}`,
+      detail: `was refreshed ${durationText(now - refreshed)} ago (overdue after ${durationText(overdueAfterMinutes * 60_000)})${expiry === null ? '' : `; expires in ${durationText(expiry - now)}`}`,
     };
   }
   return {
     state: 'fresh',
-    detail: `refreshed ${durationText(now - refreshed)} ago${expiry === null ? '' : `, expires in ${durationText(expiry - now)}`}`,
+    detail: `was refreshed ${durationText(now - refreshed)} ago${expiry === null ? '' : `, expires in ${durationText(expiry - now)}`}`,
   };
 }
 

@@ -76,14 +76,14 @@ export function diagnose(state: ClusterState, installed: PackageScripts, now: nu
     ...parts.filter(({ part }) => part.severity === 'problem').map(({ label, part }) => `${label}: ${part.detail}`),
     ...namespaces
       .filter((row) => row.severity === 'problem')
-      .map((row) => `namespace ${row.namespace}: Secret ${settings.secretName} ${row.state}: ${row.detail}`),
+      .map((row) => `namespace ${row.namespace}: Secret ${settings.secretName} ${row.detail}`),
     ...blockedPods.map((pod) => `pod ${pod.namespace}/${pod.pod} cannot pull (${pod.cause}): ${pod.detail}`),
   ];
   const warnings = parts.filter(({ part }) => part.severity === 'warning').length;
   const fresh = namespaces.filter((row) => row.state === 'fresh').length;
   return {
     schemaVersion: 1,
-    checkedAt: new Date(now).toISOString(),
+    checkedAt: new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z'),
     exitCode: problems.length === 0 ? 0 : 1,
     summary: {
       targetNamespaces: namespaces.length,

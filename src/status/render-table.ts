@@ -101,7 +101,7 @@ export function renderTable(report: StatusReport, color: boolean): string {
     lines.push(`  ${paint('bold', `${pod.namespace}/${pod.pod}`)}${owner} serviceaccount ${pod.serviceAccount}`);
     for (const container of containers) lines.push(`    container ${container}`);
     lines.push(`    cause: ${paint('red', pod.cause)}: ${pod.detail}`);
-    pod.fix.forEach((command, i) => lines.push(`    ${i === 0 ? 'fix:  ' : '      '}${command}`));
+    pod.fix.forEach((command, i) => lines.push(`    ${i === 0 ? 'fix:   ' : '       '}${command}`));
   }
 
   lines.push('');
