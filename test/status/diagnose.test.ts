@@ -216,6 +216,26 @@ describe('diagnose, over objects read from a real API server', () => {
     expect(text.trimEnd().split('\n').at(-9)).toBe('8 problem(s):');
   });
 
+  test('above 30 target namespaces the table lists only those not fresh; JSON keeps every one', () => {
+    const secret = state.secrets.find((item) => item.metadata.namespace === 'st-ok') as Secret;
+    const names = Array.from({ length: 31 }, (_, i) => `st-many-${i}`);
+    const many = diagnose(
+      {
+        ...only([]),
+        namespaces: names.map((name) => ({ metadata: { name }, status: { phase: 'Active' } })),
+        // Every namespace but the last has a fresh Secret.
+        secrets: names.slice(0, -1).map((name) => ({ ...secret, metadata: { ...secret.metadata, namespace: name } })),
+      },
+      samePackage,
+      capturedAt,
+    );
+    expect(many.namespaces).toHaveLength(31);
+    const text = renderTable(many, false);
+    expect(text).toContain('Target namespaces 30 of 31 fresh (only those not fresh are listed)');
+    expect(text).toMatch(/^ {2}st-many-30 +missing /m);
+    expect(text).not.toMatch(/^ {2}st-many-0 /m);
+  });
+
   test('the table on a terminal: states in colour', () => {
     expect(renderTable(report, true)).toContain('\u001b[31mexpired\u001b[0m');
   });
