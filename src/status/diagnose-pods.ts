@@ -20,6 +20,8 @@ export interface PodContext {
   readonly bundleNamespace: string;
   readonly cronJobName: string;
   readonly overdueAfterMinutes: number;
+  /** The registry hosts the bundle is configured with (`--registry`, the CronJob's ECR_REGISTRIES). */
+  readonly configuredRegistries: readonly string[];
   /** Why the refresh leaves the pod's namespace out, or null if it is a target. */
   readonly exclusion: string | null;
   readonly secret: Secret | undefined;
@@ -183,6 +185,13 @@ export function diagnosePod(pod: Pod, context: PodContext): BlockedPodReport | n
   const missing = [...new Set(containers.map((container) => imageHost(container.image) ?? ''))].filter(
     (host) => !hosts.includes(host),
   );
+  if (missing.length > 0 && missing.every((host) => context.configuredRegistries.includes(host))) {
+    return report(
+      'registry-not-in-secret',
+      `Secret ${secretName} holds ${hosts.join(', ') || 'no registry'}, not ${missing.join(', ')}; the bundle is configured with it, but no refresh has written it since`,
+      [refreshNow(context)],
+    );
+  }
   if (missing.length > 0) {
     return report(
       'registry-not-in-secret',

@@ -55,6 +55,7 @@ export function diagnose(state: ClusterState, installed: PackageScripts, now: nu
         bundleNamespace: state.bundleNamespace,
         cronJobName: state.cronJob.metadata.name,
         overdueAfterMinutes: overdue,
+        configuredRegistries: settings.registries,
         exclusion,
         secret: secrets.get(ns),
         serviceAccount: accounts

@@ -173,6 +173,61 @@ describe('diagnose, over objects read from a real API server', () => {
     });
   });
 
+  test('a registry the bundle is configured with but the Secret lacks: refresh now, no re-synthesis', () => {
+    const container = state.cronJob.spec.jobTemplate.spec.template.spec.containers[0]!;
+    const env = (container.env ?? []).map((variable) =>
+      variable.name === 'ECR_REGISTRIES'
+        ? { name: 'ECR_REGISTRIES', value: '210987654321.dkr.ecr.us-east-1.amazonaws.com' }
+        : variable,
+    );
+    const template = state.cronJob.spec.jobTemplate.spec.template;
+    const cronJob = {
+      ...state.cronJob,
+      spec: {
+        ...state.cronJob.spec,
+        jobTemplate: { spec: { template: { spec: { ...template.spec, containers: [{ ...container, env }] } } } },
+      },
+    };
+    const result = diagnose({ ...only(['st-registry']), cronJob }, samePackage, capturedAt);
+    expect(result.blockedPods[0]).toMatchObject({
+      cause: 'registry-not-in-secret',
+      fix: [
+        'kubectl -n ecr-status create job --from=cronjob/ecr-credential-refresh ecr-credential-refresh-manual-$(date +%s)',
+      ],
+    });
+    expect(result.blockedPods[0]?.detail).toContain(
+      'the bundle is configured with it, but no refresh has written it since',
+    );
+  });
+
+  test('everything on our side is right: pull-refused, with the kubelet message', () => {
+    const pod = state.pods.find((item) => item.metadata.namespace === 'st-missing') as Pod;
+    const inOk: Pod = { ...pod, metadata: { ...pod.metadata, namespace: 'st-ok' } };
+    const result = diagnose({ ...only(['st-ok']), pods: [inOk] }, samePackage, capturedAt);
+    expect(result.blockedPods[0]).toMatchObject({
+      cause: 'pull-refused',
+      fix: [`kubectl describe pod ${pod.metadata.name} -n st-ok`],
+    });
+    expect(result.blockedPods[0]?.detail).toContain('ErrImagePull: pull access denied (written by the test)');
+  });
+
+  test('neither the pod nor its ServiceAccount lists the Secret: patch the account, then restart the owner', () => {
+    const pod = state.pods.find((item) => item.metadata.namespace === 'st-late') as Pod;
+    const accounts = state.serviceAccounts.map((account) =>
+      account.metadata.namespace === 'st-late' && account.metadata.name === 'default'
+        ? { metadata: account.metadata }
+        : account,
+    );
+    const result = diagnose({ ...only(['st-late']), pods: [pod], serviceAccounts: accounts }, samePackage, capturedAt);
+    expect(result.blockedPods[0]).toMatchObject({
+      cause: 'no-image-pull-secrets',
+      fix: [
+        `kubectl patch serviceaccount default -n st-late --type=json -p '[{"op":"add","path":"/imagePullSecrets","value":[{"name":"ecr-registry-credentials"}]}]'`,
+        'kubectl rollout restart deployment/web -n st-late',
+      ],
+    });
+  });
+
   test('a pod in a namespace the refresh leaves out: namespace-not-targeted', () => {
     const pod = state.pods.find((item) => item.metadata.namespace === 'st-missing') as Pod;
     const elsewhere: Pod = { ...pod, metadata: { ...pod.metadata, namespace: 'team-x' } };
