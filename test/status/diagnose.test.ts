@@ -143,6 +143,21 @@ describe('diagnose, over objects read from a real API server', () => {
     expect(result.exitCode).toBe(1);
   });
 
+  test('a watcher Deployment without a ready replica is a problem; with one it is ok', () => {
+    const watcher = (ready: number) => ({
+      kind: 'Deployment' as const,
+      metadata: { name: 'ecr-namespace-watcher', namespace: 'ecr-status' },
+      spec: { replicas: 1 },
+      status: { replicas: 1, readyReplicas: ready },
+    });
+    const down = diagnose({ ...only(['st-ok']), deployments: [watcher(0)] }, samePackage, capturedAt);
+    expect(down.bundle.watcher).toMatchObject({ replicas: 1, readyReplicas: 0, severity: 'problem' });
+    expect(down.exitCode).toBe(1);
+    const up = diagnose({ ...only(['st-ok']), deployments: [watcher(1)] }, samePackage, capturedAt);
+    expect(up.bundle.watcher).toMatchObject({ severity: 'ok', detail: '1/1 ready' });
+    expect(up.exitCode).toBe(0);
+  });
+
   test('scripts of another package version: a warning naming the files, exit code unchanged', () => {
     const other: PackageScripts = {
       version: '0.2.0',
