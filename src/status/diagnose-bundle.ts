@@ -10,7 +10,7 @@ import type {
   ScriptsReport,
   WatcherReport,
 } from './report.js';
-import type { RefreshSettings } from './refresh-settings.js';
+import type { RunSettings } from './refresh-settings.js';
 
 /** What the installed package would ship, to compare the cluster's ConfigMap against. */
 export interface PackageScripts {
@@ -166,7 +166,7 @@ function watcherReport(state: ClusterState): WatcherReport | null {
 
 function scriptsReport(
   state: ClusterState,
-  settings: RefreshSettings,
+  settings: RunSettings,
   installed: PackageScripts,
 ): ScriptsReport | null {
   if (settings.scriptConfigMap === null) return null;
@@ -202,7 +202,7 @@ function scriptsReport(
 /** The bundle's own health: its schedule, its last run, its watcher, its script. */
 export function diagnoseBundle(
   state: ClusterState,
-  settings: RefreshSettings,
+  settings: RunSettings,
   installed: PackageScripts,
   now: number,
 ): BundleReport {

@@ -2,7 +2,7 @@ import { type PackageScripts, diagnoseBundle } from './diagnose-bundle.js';
 import { diagnoseNamespace } from './diagnose-namespaces.js';
 import { diagnosePod } from './diagnose-pods.js';
 import type { ClusterState, Secret, ServiceAccount } from './kube-objects.js';
-import { exclusionReason, refreshSettings } from './refresh-settings.js';
+import { exclusionReason, runSettings } from './refresh-settings.js';
 import type { BlockedPodReport, StatusReport } from './report.js';
 
 export type { PackageScripts } from './diagnose-bundle.js';
@@ -23,7 +23,7 @@ function byNamespace<T extends { metadata: { namespace?: string } }>(items: read
  * namespace's Secret, and each pod that cannot pull from ECR with its cause and fix.
  */
 export function diagnose(state: ClusterState, installed: PackageScripts, now: number): StatusReport {
-  const settings = refreshSettings(state.cronJob);
+  const settings = runSettings(state.cronJob);
   const bundle = diagnoseBundle(state, settings, installed, now);
   const overdue = bundle.cronJob.overdueAfterMinutes;
   const secrets = new Map<string, Secret>(

@@ -13,7 +13,7 @@ import type {
   Secret,
   ServiceAccount,
 } from './kube-objects.js';
-import { refreshSettings } from './refresh-settings.js';
+import { runSettings } from './refresh-settings.js';
 
 /*
  * The cluster is read through kubectl's JSON, not @kubernetes/client-node: kubectl is already on
@@ -112,7 +112,7 @@ export async function readCluster(
       `no CronJob ${RefreshCronJob.NAME} (label ${PART_OF_SELECTOR}) in namespace ${bundleNamespace}: is the bundle applied there? Name its namespace with --namespace`,
     );
   }
-  const settings = refreshSettings(cronJob);
+  const settings = runSettings(cronJob);
   const selector = settings.namespaceSelector === '' ? [] : ['-l', settings.namespaceSelector];
   // managedFields say who owns a Secret and when a ServiceAccount's list was written; kubectl hides them unless asked.
   const [namespaces, secrets, serviceAccounts, pods] = await Promise.all([

@@ -1,7 +1,7 @@
 import type { CronJob, Namespace } from './kube-objects.js';
 
 /** The settings a refresh run gets, read back from the CronJob's environment as the script reads them. */
-export interface RefreshSettings {
+export interface RunSettings {
   readonly secretName: string;
   /** Globs; empty: every namespace. */
   readonly targetNamespaces: readonly string[];
@@ -19,7 +19,7 @@ const DEFAULT_SECRET_NAME = 'ecr-registry-credentials';
 const words = (text: string | undefined): string[] => (text ?? '').split(/\s+/).filter((word) => word !== '');
 
 /** The CronJob is the bundle's record of its own settings: the generator writes them into its env. */
-export function refreshSettings(cronJob: CronJob): RefreshSettings {
+export function runSettings(cronJob: CronJob): RunSettings {
   const pod = cronJob.spec.jobTemplate.spec.template.spec;
   const env = new Map((pod.containers[0]?.env ?? []).map((variable) => [variable.name, variable.value]));
   const scriptVolume = pod.volumes?.find((volume) => volume.configMap?.name !== undefined);
@@ -59,7 +59,7 @@ export function globToRegExp(glob: string): RegExp {
 }
 
 /** Why the refresh leaves a namespace out, or null if it writes the Secret there. */
-export function exclusionReason(namespace: Namespace, settings: RefreshSettings): string | null {
+export function exclusionReason(namespace: Namespace, settings: RunSettings): string | null {
   const name = namespace.metadata.name;
   const matches = (globs: readonly string[]) => globs.some((glob) => globToRegExp(glob).test(name));
   if (settings.targetNamespaces.length > 0 && !matches(settings.targetNamespaces)) {
