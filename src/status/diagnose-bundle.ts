@@ -164,11 +164,7 @@ function watcherReport(state: ClusterState): WatcherReport | null {
   };
 }
 
-function scriptsReport(
-  state: ClusterState,
-  settings: RunSettings,
-  installed: PackageScripts,
-): ScriptsReport | null {
+function scriptsReport(state: ClusterState, settings: RunSettings, installed: PackageScripts): ScriptsReport | null {
   if (settings.scriptConfigMap === null) return null;
   const configMap = state.configMaps.find((item) => item.metadata.name === settings.scriptConfigMap);
   const bundleVersion = configMap?.metadata.labels?.[VERSION_LABEL] ?? null;
