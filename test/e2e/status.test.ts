@@ -3,7 +3,7 @@
 // case per test. There is no kubelet: a pod that cannot pull gets its container status written
 // through the pod's status subresource, as the kubelet writes it (a stand-in for the kubelet).
 // The broken cases accumulate in their own namespaces; each test checks its own pod's cause.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -307,6 +307,41 @@ describe.skipIf(!e2eAvailable.ok)('ecr-k8s-credentials status', () => {
     // The blocked pod with an owner and the bundle's finished Job show every field.
     const pod = blocked(report, 'st-late');
     expect(shape({ ...report, blockedPods: [pod] })).toMatchSnapshot();
+  });
+
+  test('bounded API load: one LIST per kind, no GET per namespace', async () => {
+    const { tools } = requireContext();
+    for (let i = 0; i < 10; i++) await kubectl(['create', 'namespace', `load-${i}`]);
+    // A kubectl on PATH that runs the real one with request logging (-v=6) into a file.
+    const bin = mkdtempSync(join(tmpdir(), 'status-kubectl-'));
+    const log = join(bin, 'requests.log');
+    writeFileSync(join(bin, 'kubectl'), `#!/bin/sh\nexec '${tools.kubectl}' -v=6 "$@" 2>>'${log}'\n`, { mode: 0o755 });
+    const result = await run(
+      join(REPO_ROOT, 'node_modules', '.bin', 'tsx'),
+      [join(REPO_ROOT, 'src', 'main.ts'), 'status', '--namespace', NAMESPACE],
+      {
+        env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}`, KUBECONFIG: cluster().adminKubeconfig },
+      },
+    );
+    // 0 or 1 as the earlier cases left the cluster; 2 would mean the check failed.
+    expect(result.code).toBeLessThan(2);
+    const requests = [...readFileSync(log, 'utf8').matchAll(/"Response" verb="(\w+)" url="https:\/\/[^/]+([^"?]*)/g)]
+      .map(([, verb, path]) => `${verb} ${path}`)
+      // API discovery (kubectl caches it) reads no object of the cluster.
+      .filter((request) => !/^GET \/(api|api\/v1|apis|apis\/[^/]+\/[^/]+|openapi\/.*|version)$/.test(request));
+    const namespaces = (await kubectl(['get', 'namespaces', '-o', 'name'])).stdout.trim().split('\n').length;
+    expect(namespaces).toBeGreaterThanOrEqual(16);
+    expect(requests.sort()).toEqual([
+      'GET /api/v1/namespaces',
+      `GET /api/v1/namespaces/${NAMESPACE}/configmaps`,
+      `GET /api/v1/namespaces/${NAMESPACE}/events`,
+      'GET /api/v1/pods',
+      'GET /api/v1/secrets',
+      'GET /api/v1/serviceaccounts',
+      `GET /apis/apps/v1/namespaces/${NAMESPACE}/deployments`,
+      `GET /apis/batch/v1/namespaces/${NAMESPACE}/cronjobs`,
+      `GET /apis/batch/v1/namespaces/${NAMESPACE}/jobs`,
+    ]);
   });
 
   test('on a terminal: progress lines on stderr and colour', async () => {
