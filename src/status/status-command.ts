@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module';
 import yargs from 'yargs';
 import { DEFAULTS } from '../config.js';
+import { packageVersion } from '../package-info.js';
 import { readRefreshScripts } from '../refresh-scripts.js';
 import { closest } from '../suggest.js';
 import { isDnsLabel, suggestDnsLabel } from '../validation/kubernetes.js';
@@ -79,10 +79,9 @@ export async function parseStatusArgs(argv: readonly string[]): Promise<StatusOp
   return { namespace, output: output as StatusOutput };
 }
 
-/** The refresh scripts and version of the package this command belongs to (self-reference). */
+/** The refresh scripts and version of the package this command belongs to. */
 export function installedPackage(): PackageScripts {
-  const manifest = createRequire(import.meta.url)('ecr-k8s-credentials/package.json') as { version: string };
-  return { version: manifest.version, scripts: readRefreshScripts() };
+  return { version: packageVersion(), scripts: readRefreshScripts() };
 }
 
 export interface StatusIo {

@@ -146,7 +146,7 @@ describe.skipIf(!e2eAvailable.ok)('ecr-k8s-credentials status', () => {
     initialJob = bundleObject(objects, 'Job').metadata.name;
     await kubectl(['apply', '--server-side', '--validate=strict', '-f', dir]);
     script = writeScriptFiles(objects, mkdtempSync(join(tmpdir(), 'status-script-')));
-    moto = await startMoto({ tokenHours: 12 });
+    moto = await startMoto({ ecrTokenSeconds: 12 * 3600 });
     await createNamespace('st-ok');
     await refresh('st-*');
     // The first-run Job's pod succeeds, as a kubelet would report it; the Job controller completes the Job.
