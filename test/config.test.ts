@@ -308,6 +308,7 @@ describe('resolveConfig accepts', () => {
     adoptExistingSecrets: true,
     watchNamespaces: true,
     patchServiceAccounts: ['default', 'builder'],
+    injectPullSecret: true,
     cpuRequest: '0.1',
     cpuLimit: '1',
     memoryRequest: '100M',
