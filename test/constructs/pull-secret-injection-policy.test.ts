@@ -78,6 +78,12 @@ describe('--inject-pull-secret', () => {
     expect(condition(spec, 'lacks-the-secret')).toContain('s.name == "ecr-pull"');
   });
 
+  test('the updater gets no RBAC for it: the API server applies the policy', () => {
+    const rbac = (options: RawOptions) =>
+      appliedObjects(options).filter((object) => ['ClusterRole', 'Role'].includes(object.kind));
+    expect(rbac({ injectPullSecret: true })).toEqual(rbac({}));
+  });
+
   test('every container list counts: containers, initContainers, ephemeralContainers', () => {
     const expression = condition(policyOf({}), 'pulls-from-the-registries') ?? '';
     for (const list of ['containers', 'initContainers', 'ephemeralContainers']) {

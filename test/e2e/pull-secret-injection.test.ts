@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type ControlPlane, startControlPlane } from './harness/control-plane.js';
-import { e2eAvailable, loadBundle, synthBundle, type BundleObject } from './harness/index.js';
+import { cluster, e2eAvailable, loadBundle, synthBundle, type BundleObject } from './harness/index.js';
 import { checkPrerequisites } from './harness/prerequisites.js';
 import { REPO_ROOT } from './harness/bundle.js';
 import { run } from './harness/process.js';
@@ -68,6 +68,27 @@ function pod(namespace: string, name: string, images: PodImages): Record<string,
 
 const pullSecrets = (created: Pod): string[] | undefined =>
   created.spec.imagePullSecrets?.map((reference) => reference.name);
+
+describe.skipIf(!e2eAvailable.ok)('--inject-pull-secret on kube-apiserver 1.34 (the shared control plane)', () => {
+  test('the policy file is refused (no v1 MutatingAdmissionPolicy there), the rest of the bundle is applied', async () => {
+    const dir = await synthBundle([...SYNTH_ARGS, '--namespace', 'ecr-inject-134', '--service-account', 'inject-134']);
+    const applied = await cluster().kubectl(['apply', '--server-side', '-f', dir], { allowFail: true });
+    expect(applied.code).not.toBe(0);
+    expect(applied.stderr).toContain(
+      'no matches for kind "MutatingAdmissionPolicy" in version "admissionregistration.k8s.io/v1"',
+    );
+    const cronJob = await cluster().kubectl([
+      'get',
+      'cronjob',
+      'ecr-credential-refresh',
+      '-n',
+      'ecr-inject-134',
+      '-o',
+      'name',
+    ]);
+    expect(cronJob.stdout.trim()).toBe('cronjob.batch/ecr-credential-refresh');
+  });
+});
 
 describe.skipIf(!e2eAvailable.ok)('--inject-pull-secret on kube-apiserver 1.37', () => {
   let controlPlane: ControlPlane;
@@ -182,6 +203,18 @@ describe.skipIf(!e2eAvailable.ok)('--inject-pull-secret on kube-apiserver 1.37',
 
     test('an ECR Pod without imagePullSecrets gets [the secret]', async () => {
       const created = await createPod(apps, 'ecr-plain', { containers: [DOCKER_HUB_IMAGE, OWN_IMAGE] });
+      expect(pullSecrets(created)).toEqual([SECRET]);
+    });
+
+    test('a Pod whose ServiceAccount lists the secret (--patch-service-accounts) has it once', async () => {
+      const account = {
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: { name: 'patched', namespace: apps },
+        imagePullSecrets: [{ name: SECRET }],
+      };
+      await kubectl(['create', '-f', '-'], JSON.stringify(account));
+      const created = await createPod(apps, 'via-account', { containers: [OWN_IMAGE], serviceAccountName: 'patched' });
       expect(pullSecrets(created)).toEqual([SECRET]);
     });
 
