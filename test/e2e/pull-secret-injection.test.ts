@@ -146,7 +146,7 @@ describe.skipIf(!e2eAvailable.ok)('--inject-pull-secret on kube-apiserver 1.37',
     change(policy.spec as Record<string, unknown>);
     binding.metadata.name = name;
     (binding.spec as { policyName: string }).policyName = name;
-    await kubectl(['create', '-f', '-'], [policy, binding].map((object) => JSON.stringify(object)).join('\n'));
+    await kubectl(['create', '-f', '-'], [policy, binding].map((object) => JSON.stringify(object)).join('\n---\n'));
   }
 
   async function deletePolicy(name: string): Promise<void> {
@@ -272,7 +272,7 @@ describe.skipIf(!e2eAvailable.ok)('--inject-pull-secret on kube-apiserver 1.37',
         { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'app', namespace } },
         pod(namespace, 'app', { containers: [OWN_IMAGE], serviceAccountName: 'app' }),
       ];
-      await kubectl(['apply', '-f', '-'], objects.map((object) => JSON.stringify(object)).join('\n'));
+      await kubectl(['apply', '-f', '-'], objects.map((object) => JSON.stringify(object)).join('\n---\n'));
       const stored = JSON.parse(await kubectl(['get', 'pod', 'app', '-n', namespace, '-o', 'json'])) as Pod;
       expect(pullSecrets(stored)).toEqual([SECRET]);
       const secret = await kubectl(['get', 'secret', SECRET, '-n', namespace, '--ignore-not-found', '-o', 'name']);
@@ -293,7 +293,7 @@ describe.skipIf(!e2eAvailable.ok)('--inject-pull-secret on kube-apiserver 1.37',
         },
       };
       const objects = [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, deployment];
-      await kubectl(['apply', '-f', '-'], objects.map((object) => JSON.stringify(object)).join('\n'));
+      await kubectl(['apply', '-f', '-'], objects.map((object) => JSON.stringify(object)).join('\n---\n'));
       let pods: Pod[] = [];
       const deadline = Date.now() + 90_000;
       while (pods.length < 2) {
