@@ -2,6 +2,7 @@
 import { parseCli } from './cli.js';
 import { ConfigError, resolveConfig } from './config.js';
 import { loadConfigFile } from './config-file.js';
+import { INJECTION_MINIMUM_KUBERNETES } from './constructs/pull-secret-injection-policy.js';
 import { synthesize } from './synthesize.js';
 
 /** CLI entry: parse -> resolve -> synthesize. Returns the exit code. */
@@ -17,6 +18,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   const config = resolveConfig(flags, file);
   const written = synthesize(config);
   console.log(`Wrote ${written.length} files to ${config.outDir}/`);
+  if (config.injectPullSecret) {
+    // The API server refuses the file on older clusters; say so before anyone applies it.
+    console.log(
+      `note: 75-pull-secret-injection.yaml needs Kubernetes ${INJECTION_MINIMUM_KUBERNETES} or newer ` +
+        `(MutatingAdmissionPolicy, admissionregistration.k8s.io/v1); on older clusters use --patch-service-accounts instead.`,
+    );
+  }
   return 0;
 }
 
