@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type ControlPlane, startControlPlane } from './harness/control-plane.js';
+import { type ControlPlane, CONTROLLERS_1_37, startControlPlane } from './harness/control-plane.js';
 import { cluster, e2eAvailable, loadBundle, synthBundle, type BundleObject } from './harness/index.js';
 import { checkPrerequisites } from './harness/prerequisites.js';
 import { REPO_ROOT } from './harness/bundle.js';
@@ -164,7 +164,11 @@ describe.skipIf(!e2eAvailable.ok)('--inject-pull-secret on kube-apiserver 1.37',
       {
         etcd: found.binaries.etcd,
         kubeApiserver: k8s.kubeApiserver,
-        controllers: { kubeControllerManager: k8s.kubeControllerManager, kubectl: k8s.kubectl },
+        controllers: {
+          kubeControllerManager: k8s.kubeControllerManager,
+          kubectl: k8s.kubectl,
+          enabled: CONTROLLERS_1_37,
+        },
       },
       mkdtempSync(join(tmpdir(), 'pull-secret-injection-')),
     );
