@@ -345,10 +345,17 @@ describe.skipIf(!e2eAvailable.ok)('--inject-pull-secret on kube-apiserver 1.37',
 
     beforeAll(async () => {
       await deletePolicy(`${POLICY}-fail`);
-      // A mutation that fails at run time: the field does not exist on a Pod.
+      // A mutation that compiles but fails at run time: a Pod has no such field.
       await createCopy(broken, (spec) => {
         spec.failurePolicy = 'Fail';
-        spec.mutations = [{ patchType: 'JSONPatch', jsonPatch: { expression: 'object.spec.noSuchField' } }];
+        spec.mutations = [
+          {
+            patchType: 'JSONPatch',
+            jsonPatch: {
+              expression: '[JSONPatch{op: "add", path: "/spec/imagePullSecrets/-", value: object.spec.noSuchField}]',
+            },
+          },
+        ];
       });
     });
 
@@ -366,7 +373,8 @@ describe.skipIf(!e2eAvailable.ok)('--inject-pull-secret on kube-apiserver 1.37',
         if (out.code !== 0) refused = out.stderr;
         else await new Promise((resolve) => setTimeout(resolve, 250));
       }
-      expect(refused).toContain(broken);
+      expect(refused).toContain(`policy '${broken}' with binding '${broken}' denied request`);
+      expect(refused).toContain('no such key: noSuchField');
     });
 
     test('does not block Pod creation under the shipped failurePolicy Ignore', async () => {
