@@ -162,6 +162,11 @@ export interface RefreshOptions {
    */
   readonly injectPullSecret?: boolean;
   /**
+   * Argo CD's namespace (e.g. "argocd"): it gets repo-creds Secrets for Helm OCI charts and OCI sources from each registry.
+   * @default - none
+   */
+  readonly argocdRepoCreds?: string;
+  /**
    * CPU request of the refresh container.
    * @default 50m
    */
@@ -221,7 +226,8 @@ export const OPTIONS: { readonly [K in OptionName]-?: OptionSpec } = {
   outDir: {
     flag: 'out-dir',
     type: 'string',
-    describe: 'Directory to write the bundle to (only files synth wrote before are replaced)',
+    describe:
+      'Directory of the bundle alone: new, empty, or written by this command before (it replaces or removes only the files it listed there)',
     defaultText: 'dist',
   },
   namespace: {
@@ -366,13 +372,13 @@ export const OPTIONS: { readonly [K in OptionName]-?: OptionSpec } = {
   networkPolicy: {
     flag: 'network-policy',
     type: 'boolean',
-    describe: 'Render the egress NetworkPolicy (--no-network-policy to leave it out)',
+    describe: 'Render the egress NetworkPolicy',
     defaultText: 'true',
   },
   initialJob: {
     flag: 'initial-job',
     type: 'boolean',
-    describe: 'Render a Job that refreshes once right after apply (--no-initial-job to leave it out)',
+    describe: 'Render a Job that refreshes once right after apply',
     defaultText: 'true',
   },
   adoptExistingSecrets: {
@@ -402,6 +408,13 @@ export const OPTIONS: { readonly [K in OptionName]-?: OptionSpec } = {
     describe:
       'Render a MutatingAdmissionPolicy (admissionregistration.k8s.io/v1, Kubernetes 1.36 or newer) by which the API server adds the pull secret to imagePullSecrets of every Pod created in a target namespace that pulls from the registries',
     defaultText: 'false',
+  },
+  argocdRepoCreds: {
+    flag: 'argocd-repo-creds',
+    type: 'string',
+    describe:
+      'Argo CD\'s namespace (e.g. "argocd"): the refresh also writes there, per registry, repo-creds Secrets that let Argo CD pull Helm OCI charts and OCI sources from ECR',
+    defaultText: '- none',
   },
   cpuRequest: {
     flag: 'cpu-request',

@@ -1,9 +1,19 @@
 import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import { Construct } from 'constructs';
-import { ConfigError, injectionPolicyName, noProxyList, PROP_NAMING, proxyPort, resolveOptions } from '../config.js';
+import {
+  argocdRepoCredsNames,
+  ConfigError,
+  injectionPolicyName,
+  noProxyList,
+  PROP_NAMING,
+  proxyPort,
+  resolveOptions,
+} from '../config.js';
 import { expectedType, OPTIONS, PROP_NAMES, type PropName, type RefreshOptions } from '../options.js';
+import { cut, showJson } from '../quote.js';
 import { readRefreshScripts } from '../refresh-scripts.js';
 import { closest } from '../suggest.js';
+import { ArgocdRepoCredsRbac } from './argocd-repo-creds-rbac.js';
 import { EgressNetworkPolicy } from './egress-network-policy.js';
 import { InitialRefreshJob } from './initial-refresh-job.js';
 import { PART_OF, REFRESH_POD_LABELS } from './labels.js';
@@ -73,6 +83,15 @@ export class EcrCredentialRefresh extends Construct {
       watchNamespaces: config.watchNamespaces,
       patchServiceAccounts: config.patchServiceAccounts,
     });
+    if (config.argocdRepoCreds !== '') {
+      new ArgocdRepoCredsRbac(this, 'ArgocdRepoCredsRbac', {
+        name: `${config.serviceAccount}-argocd-repo-creds`,
+        namespace: config.argocdRepoCreds,
+        serviceAccountNamespace: namespace,
+        serviceAccountName: serviceAccount.name,
+        secretNames: argocdRepoCredsNames(config.secretName, config.registry.length),
+      });
+    }
     if (config.networkPolicy) {
       new EgressNetworkPolicy(this, 'NetworkPolicy', {
         namespace,
@@ -100,6 +119,7 @@ export class EcrCredentialRefresh extends Construct {
       namespaceSelector: config.namespaceSelector,
       adoptExistingSecrets: config.adoptExistingSecrets,
       patchServiceAccounts: config.patchServiceAccounts,
+      argocdNamespace: config.argocdRepoCreds,
       ...(config.httpsProxy === '' ? {} : { proxy: { url: config.httpsProxy, noProxy: noProxyList(config) } }),
       awsEndpoints: { ecr: config.awsEndpointUrlEcr, sts: config.awsEndpointUrlSts, fips: config.fips },
       resources: config,
@@ -155,11 +175,11 @@ function resolveProps(options: RefreshOptions): RefreshSettings {
     if (value === undefined) continue;
     if (!(PROP_NAMES as readonly string[]).includes(key)) {
       const guess = closest(key, [...PROP_NAMES, ...CONSTRUCT_ONLY_PROPS]);
-      problems.push(`${key} is not a prop of EcrCredentialRefresh.${guess ? ` Did you mean ${guess}?` : ''}`);
+      problems.push(`${cut(key)} is not a prop of EcrCredentialRefresh.${guess ? ` Did you mean ${guess}?` : ''}`);
       continue;
     }
     const expected = expectedType(key as PropName, value);
-    if (expected) problems.push(`${key} is ${JSON.stringify(value)}; it must be ${expected}.`);
+    if (expected) problems.push(`${key} is ${showJson(value)}; it must be ${expected}.`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   const given = Object.fromEntries(

@@ -45,6 +45,8 @@ export interface RefreshPodProps {
   readonly adoptExistingSecrets?: boolean;
   /** ServiceAccounts that get the pull secret appended to imagePullSecrets. @default - none */
   readonly patchServiceAccounts?: readonly string[];
+  /** Argo CD's namespace, which gets repo-creds Secrets. @default - none */
+  readonly argocdNamespace?: string;
   /** Proxy for the AWS calls and what bypasses it. @default - no proxy */
   readonly proxy?: { readonly url: string; readonly noProxy: readonly string[] };
   /** AWS endpoint overrides and FIPS. @default - public regional endpoints */
@@ -155,6 +157,7 @@ export function refreshPodTemplate(props: RefreshPodProps): PodTemplateSpec {
     ...((props.patchServiceAccounts ?? []).length > 0
       ? [{ name: 'ECR_PATCH_SERVICE_ACCOUNTS', value: (props.patchServiceAccounts ?? []).join(' ') }]
       : []),
+    ...(props.argocdNamespace ? [{ name: 'ECR_ARGOCD_NAMESPACE', value: props.argocdNamespace }] : []),
     // The Job this pod runs for, for the Event a failing run leaves on it. The Job controller
     // labels its pods with the Job's name and uid; the downward API cannot read ownerReferences.
     // Outside a Job (the watcher) the labels are absent and the variables empty.

@@ -147,6 +147,7 @@ read_settings() {
   account_id=${AWS_ACCOUNT_ID:-}
   session_name=${AWS_ROLE_SESSION_NAME:-ecr-k8s-credentials}
   patch_service_account_names=${ECR_PATCH_SERVICE_ACCOUNTS:-}
+  argocd_namespace=${ECR_ARGOCD_NAMESPACE:-}
   transient_pause=${ECR_TRANSIENT_PAUSE_SECONDS:-30}
 
   is_region "$aws_region" ||
@@ -181,6 +182,9 @@ read_settings() {
       *[!a-z0-9.-]* | [.-]* | *[.-]) die "$EXIT_CONFIG" "ECR_PATCH_SERVICE_ACCOUNTS entry \"$rs_account\" is not a ServiceAccount name; use lowercase letters, digits, '-' and '.', e.g. default" ;;
     esac
   done
+  case $argocd_namespace in
+    *[!a-z0-9-]* | -* | *-) die "$EXIT_CONFIG" "ECR_ARGOCD_NAMESPACE \"$argocd_namespace\" is not a namespace name; use lowercase letters, digits and '-', e.g. argocd" ;;
+  esac
   case $account_id in
     '' | [0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]) ;;
     *) die "$EXIT_CONFIG" "AWS_ACCOUNT_ID \"$account_id\" must be 12 digits, or empty to ask AWS STS" ;;
@@ -205,5 +209,9 @@ read_settings() {
   # The CronJob sets these; a hand-run gets the same throttling/5xx retries.
   AWS_RETRY_MODE=${AWS_RETRY_MODE:-standard}
   AWS_MAX_ATTEMPTS=${AWS_MAX_ATTEMPTS:-5}
+  # Checked here: curl's retry loop counts up to it, and a word or 0 would retry until the deadline.
+  case $AWS_MAX_ATTEMPTS in
+    *[!0-9]* | 0*) die "$EXIT_CONFIG" "AWS_MAX_ATTEMPTS \"$AWS_MAX_ATTEMPTS\" must be a positive integer (tries of each AWS call, the first included), e.g. 5" ;;
+  esac
   export AWS_RETRY_MODE AWS_MAX_ATTEMPTS
 }
