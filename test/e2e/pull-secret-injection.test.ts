@@ -47,16 +47,16 @@ interface PodImages {
 
 /** A Pod Pod Security "restricted" admits (the updater's namespace enforces it). */
 function podSpec(images: PodImages): Record<string, unknown> {
-  const container = (image: string, index: number) => ({
-    name: `c${index}`,
+  const container = (prefix: string) => (image: string, index: number) => ({
+    name: `${prefix}${index}`,
     image,
     securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
   });
   return {
     automountServiceAccountToken: false,
     securityContext: { runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: 'RuntimeDefault' } },
-    containers: images.containers.map(container),
-    ...(images.initContainers ? { initContainers: images.initContainers.map(container) } : {}),
+    containers: images.containers.map(container('c')),
+    ...(images.initContainers ? { initContainers: images.initContainers.map(container('init')) } : {}),
     ...(images.imagePullSecrets ? { imagePullSecrets: images.imagePullSecrets.map((name) => ({ name })) } : {}),
     ...(images.serviceAccountName ? { serviceAccountName: images.serviceAccountName } : {}),
   };
