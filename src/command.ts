@@ -1,7 +1,9 @@
 import { parseCli } from './cli.js';
 import { ConfigError, resolveConfig } from './config.js';
 import { loadConfigFile } from './config-file.js';
+import { INJECTION_MINIMUM_KUBERNETES } from './constructs/pull-secret-injection-policy.js';
 import { commandName, packageVersion } from './package-info.js';
+import { runStatus } from './status/status-command.js';
 import { synthesize } from './synthesize.js';
 import { fileSystemProblem, isFileSystemError } from './write-bundle.js';
 
@@ -38,6 +40,8 @@ export async function runCommand(
       case 'version':
         output.out(packageVersion());
         return 0;
+      case 'status':
+        return await runStatus(request.argv, { stdout: process.stdout, stderr: process.stderr });
       case 'synth': {
         // `cdk8s synth` passes its output directory this way.
         const flags = { ...request.flags, outDir: request.flags.outDir ?? process.env.CDK8S_OUTDIR };
@@ -46,6 +50,13 @@ export async function runCommand(
         const fromFile = flags.outDir === undefined && file?.options.outDir !== undefined;
         const written = synthesize(config, config.outDir, fromFile ? `"out-dir" in ${file.path}` : '--out-dir');
         output.out(`Wrote ${written.length} files to ${config.outDir}/`);
+        if (config.injectPullSecret) {
+          // The API server refuses the file on older clusters; say so before anyone applies it.
+          output.out(
+            `note: 75-pull-secret-injection.yaml needs Kubernetes ${INJECTION_MINIMUM_KUBERNETES} or newer ` +
+              `(MutatingAdmissionPolicy, admissionregistration.k8s.io/v1); on older clusters use --patch-service-accounts instead.`,
+          );
+        }
         return 0;
       }
     }
