@@ -65,7 +65,7 @@ export const SHELL_MUTATIONS: readonly ShellMutation[] = [
     file: SCRIPT,
     line: 'exit_code=$EXIT_UNEXPECTED',
     replacement: 'exit_code=$EXIT_PARTIAL',
-    breaks: 'exit 1: a killed writer process (its namespaces unreported) is an unexpected error',
+    breaks: 'exit 1: a killed writer process is an unexpected error',
     tests: [{ file: EXIT_CODES, name: 'refresh exits 1 when a writer process is killed' }],
   },
   {
@@ -332,11 +332,12 @@ export const SHELL_MUTATIONS: readonly ShellMutation[] = [
     tests: [{ file: EXIT_CODES, name: 'refresh exits 6 when the only failures may pass' }],
   },
   {
-    id: 'list-error-body-ends-the-run',
+    id: 'list-error-reason-lost',
     file: NAMESPACES,
     line: 'response_reason "$1"',
     replacement: 'reason=$(status_message "$1")',
-    breaks: "exit 4 when the namespace list fails, whatever the body (a proxy's page is no JSON)",
+    breaks:
+      "a namespace list that fails is logged with what the answer said, whatever the body (a proxy's page is no JSON)",
     tests: [
       { file: EXIT_CODES, name: "refresh exits 4 when the namespace list is answered by a load balancer's 503 page" },
     ],
