@@ -17,11 +17,14 @@ export type CliRequest =
 
 function usage(command: string): string {
   return `Usage: ${command} [options]
+or: ${command} status [--namespace N] [--output table|json]
 
 Renders the ECR pull-secret refresher (Namespace, ServiceAccount, RBAC, NetworkPolicy, script
 ConfigMap, CronJob, first-run Job) into --out-dir as plain YAML plus a Kustomization, and an
 AWS-credentials Secret template under templates/ that neither "kubectl apply -f" nor "-k" applies.
-The out dir holds only what the command wrote (it keeps the list in ${FILE_LIST}).`;
+The out dir holds only what the command wrote (it keeps the list in ${FILE_LIST}).
+"status" reads a cluster instead: whether every target namespace holds a fresh pull secret, and
+why a pod cannot pull ("${command} status --help").`;
 }
 
 const negationOf = (flag: string): string => `no-${flag}`;
