@@ -192,7 +192,7 @@ export interface RefreshOptions {
    */
   readonly prometheusRuleLabels?: readonly string[];
   /**
-   * Link to your runbook for the two alerts, their runbook_url annotation (an https URL).
+   * Link to your runbook for the two alerts, their runbook_url annotation (an http(s) URL).
    * @default - no runbook_url
    */
   readonly prometheusRuleRunbookUrl?: string;
@@ -451,7 +451,7 @@ export const OPTIONS: { readonly [K in OptionName]-?: OptionSpec } = {
   prometheusRuleRunbookUrl: {
     flag: 'prometheus-rule-runbook-url',
     type: 'string',
-    describe: 'Link to your runbook for the alerts (their runbook_url annotation, https)',
+    describe: 'Link to your runbook for the alerts (their runbook_url annotation, http(s))',
     defaultText: '- no runbook_url',
   },
 };
