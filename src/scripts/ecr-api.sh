@@ -121,7 +121,87 @@ api_get() {
 }
 
 # status_message FILE: the message of the Kubernetes Status in FILE; nothing else of the body
-# (a response that echoes the Secret) is ever printed.
+# (a response that echoes the Secret) is ever printed. Returns non-zero when FILE is not JSON.
 status_message() {
   jq -r 'if type == "object" and .kind == "Status" then .message // "" | gsub("\n"; " ") else "" end' "$1" 2>/dev/null
+}
+
+# response_reason FILE: what an error response says, for its log line, in $reason: the message
+# of a Kubernetes Status (up to 1,000 characters), else the first line of text of the body (HTML
+# tags dropped, bytes that are not printable ASCII made spaces, up to 200 characters), else
+# "empty body". Secrets are cut out before the text is cut short, so half a token never shows.
+# Any body works: the API server's plain-text 429, a proxy's HTML 502, binary, truncated JSON,
+# nothing at all. It never fails: a body it cannot read must not end the loop that reads it.
+response_reason() {
+  reason=
+  [ -s "$1" ] || {
+    reason="empty body"
+    return 0
+  }
+  rr_limit=1000
+  rr_text=$(status_message "$1") || rr_text=
+  if [ -z "$rr_text" ]; then
+    rr_limit=200
+    # 64 KiB of the body: more than any token it might echo, so redact sees the whole token.
+    rr_text=$(head -c 65536 "$1" | LC_ALL=C tr -c '\n -~' ' ' | sed -e 's/<[^>]*>//g' |
+      awk 'NF { gsub(/  +/, " "); sub(/^ /, ""); sub(/ $/, ""); print; exit }') || rr_text=
+  fi
+  rr_text=$(redact "$rr_text")
+  # shellcheck disable=SC2059 # the precision is the cut
+  reason=$(printf "%.${rr_limit}s" "$rr_text")
+  [ "${#rr_text}" -le "$rr_limit" ] || reason="$reason..."
+  [ -n "$reason" ] || reason="empty body"
+}
+
+# is_transient STATUS: an answer that may be different a minute later: none at all (000), the
+# API server or a proxy throttling (429) or failing (5xx). Everything else (403, 400, 422, a
+# conflict) comes back the same on a retry.
+is_transient() {
+  case $1 in
+    000 | 429 | 5??) return 0 ;;
+  esac
+  return 1
+}
+
+# api_requests NAME METHOD CONTENT_TYPE: sends every request of $work/NAME.requests (one line
+# each: "KEY PATH [BODY_FILE]", KEY a word naming the request, PATH from /api on) in one curl
+# process: one HTTP/2 connection, API_STREAMS requests in flight, each retried as API_RETRIES
+# says. Each response goes to a file of its own, $work/NAME.responses/POSITION, emptied first:
+# the files are reused from batch to batch, so disk and memory stay at one batch's responses.
+# Writes $work/NAME.results, one line per request, "STATUS CURL_EXIT KEY RESPONSE_FILE [ERROR]"
+# (STATUS 000 when no answer came). A request curl never reported, because curl itself ended
+# early (killed, out of memory), is there too: "000 - KEY - no result from curl: LAST_ERROR".
+# The token reaches curl in its config on stdin, never as an argument.
+api_requests() {
+  ar_dir=$work/$1.responses
+  mkdir -p "$ar_dir"
+  {
+    printf '%s\n' "$api_config" silent no-progress-meter http2 parallel "parallel-max = $API_STREAMS" \
+      "request = $2" 'header = "Accept: application/json"' 'header = "Expect:"' 'connect-timeout = 10' \
+      'max-time = 30' "retry = $API_RETRIES" retry-all-errors "retry-max-time = $API_RETRY_SECONDS" \
+      'write-out = "%{http_code} %{exitcode} %{filename_effective} %{errormsg}\n"'
+    [ -z "$3" ] || printf 'header = "Content-Type: %s"\n' "$3"
+    awk -v server="$api_server" -v dir="$ar_dir" '
+      {
+        response = dir "/" NR
+        printf "" > response
+        close(response)
+        printf "url = \"%s%s\"\noutput = \"%s\"\n", server, $2, response
+        if ($3 != "") printf "upload-file = \"%s\"\n", $3
+      }' "$work/$1.requests"
+  } | curl -q --config - >"$work/$1.curl" 2>"$work/$1.err" || :
+  ar_error=$(last_line "$work/$1.err")
+  awk -v error="no result from curl: $ar_error" -v requests="$work/$1.requests" '
+    FILENAME == requests { key[FNR] = $1; next }
+    {
+      position = $3
+      sub(/.*\//, "", position)
+      if (!(position in key) || (position in answered)) next
+      answered[position] = 1
+      line = $0
+      sub(/^[^ ]* [^ ]* [^ ]*/, "", line)
+      print $1, $2, key[position], $3 line
+    }
+    END { for (position in key) if (!(position in answered)) print "000 -", key[position], "-", error }' \
+    "$work/$1.requests" "$work/$1.curl" >"$work/$1.results"
 }

@@ -9,7 +9,7 @@ readonly EVENT_REASON=RefreshIncomplete
 event_message() {
   message="$((conflicts + failed)) of $selected selected namespace(s) not refreshed: $failed failed, $conflicts conflicted (another field manager owns the Secret; see --adopt-existing-secrets); $updated updated, $skipped skipped"
   if [ "$lost_workers" -gt 0 ]; then
-    message="$message; $lost_workers writer process(es) lost, their namespaces unreported"
+    message="$message; $lost_workers writer process(es) ended early, their unreported namespaces counted as failed"
   fi
   message="$message. The pod log has one result=failed or result=conflict line per namespace."
 }

@@ -147,6 +147,7 @@ read_settings() {
   account_id=${AWS_ACCOUNT_ID:-}
   session_name=${AWS_ROLE_SESSION_NAME:-ecr-k8s-credentials}
   patch_service_account_names=${ECR_PATCH_SERVICE_ACCOUNTS:-}
+  transient_pause=${ECR_TRANSIENT_PAUSE_SECONDS:-30}
 
   is_region "$aws_region" ||
     die "$EXIT_CONFIG" "AWS_REGION \"$aws_region\" is not an AWS region; set it to the region of your own registry, e.g. eu-west-1"
@@ -170,6 +171,11 @@ read_settings() {
   case $parallelism in
     '' | *[!0-9]* | 0*) die "$EXIT_CONFIG" "ECR_APPLY_PARALLELISM \"$parallelism\" must be a positive integer, e.g. 2" ;;
   esac
+  case $transient_pause in
+    '' | *[!0-9]* | 0?*) die "$EXIT_CONFIG" "ECR_TRANSIENT_PAUSE_SECONDS \"$transient_pause\" must be a whole number of seconds, e.g. 30" ;;
+  esac
+  [ "$transient_pause" -le 300 ] ||
+    die "$EXIT_CONFIG" "ECR_TRANSIENT_PAUSE_SECONDS \"$transient_pause\" is more than 300; the Job's 900 s deadline counts the pauses of all its tries; use e.g. 30"
   for rs_account in $patch_service_account_names; do
     case $rs_account in
       *[!a-z0-9.-]* | [.-]* | *[.-]) die "$EXIT_CONFIG" "ECR_PATCH_SERVICE_ACCOUNTS entry \"$rs_account\" is not a ServiceAccount name; use lowercase letters, digits, '-' and '.', e.g. default" ;;

@@ -2,9 +2,6 @@
 # each namespace's result. Sourced by refresh-ecr-credentials.sh; defines functions only.
 # shellcheck shell=sh
 
-# Requests one curl process has in flight at once, multiplexed over one HTTP/2 connection.
-readonly API_STREAMS=50
-
 # print_secret: the Secret as an apply patch (JSON is YAML). It names no namespace: the API
 # server takes it from the URL, so one file serves every namespace. Everything in it is either
 # validated above or fixed, so nothing needs escaping.
@@ -16,140 +13,109 @@ print_secret() {
   printf '"type":"kubernetes.io/dockerconfigjson","data":{".dockerconfigjson":"%s"}}\n' "$docker_config_b64"
 }
 
-# curl_settings: curl's config lines shared by every request of a run. `silent` alone leaves the
-# progress meter of --parallel on.
-curl_settings() {
-  printf '%s\n' "$api_config" silent no-progress-meter http2 parallel "parallel-max = $API_STREAMS" 'request = PATCH' \
-    'header = "Content-Type: application/apply-patch+yaml"' 'header = "Accept: application/json"' \
-    'header = "Expect:"' 'connect-timeout = 10' 'max-time = 30' "retry = $API_RETRIES" \
-    retry-all-errors "retry-max-time = $API_RETRY_SECONDS" \
-    'write-out = "%{http_code} %{exitcode} %{filename_effective} %{errormsg}\n"'
-}
-
 # curl_batch N: one curl process sends one server-side apply (a PATCH of the Secret with the
-# field manager, and force=true to adopt) per namespace of $work/batch.N and writes each
-# response to its own file; then each namespace's result is read from its own status and body.
-# Server-side apply never reads the object first, so `patch` (and `create` the first time) on
-# this one Secret name is all the RBAC it needs. Without force the API server refuses to take
-# fields another field manager owns: a Secret someone else made is reported as a conflict, not
-# replaced. The worker's files are reused from batch to batch: the responses go to one file per
-# position in the batch, emptied first, so memory stays at one batch's responses per worker.
+# field manager, and force=true to adopt) per namespace of $work/batch.N; then each namespace's
+# result is read from its own status and body. Server-side apply never reads the object first,
+# so `patch` (and `create` the first time) on this one Secret name is all the RBAC it needs.
+# Without force the API server refuses to take fields another field manager owns: a Secret
+# someone else made is reported as a conflict, not replaced.
 curl_batch() {
-  cb_dir=$work/responses.$worker
-  {
-    curl_settings
-    awk -v server="$api_server" -v secret="$secret_name" -v manager="$FIELD_MANAGER" -v force="$adopt_existing" \
-      -v dir="$cb_dir" -v body="$work/secret.json" '
-      {
-        response = dir "/" NR
-        printf "" > response
-        close(response)
-        printf "url = \"%s/api/v1/namespaces/%s/secrets/%s?fieldManager=%s&force=%s\"\noutput = \"%s\"\nupload-file = \"%s\"\n",
-          server, $1, secret, manager, force, response, body
-      }' "$work/batch.$1"
-  } | curl -q --config - >"$work/results.$worker" 2>"$work/curl.err.$worker" || true
-  log_updated "$1"
+  awk -v secret="$secret_name" -v manager="$FIELD_MANAGER" -v force="$adopt_existing" -v body="$work/secret.json" '
+    { printf "%s /api/v1/namespaces/%s/secrets/%s?fieldManager=%s&force=%s %s\n", $1, $1, secret, manager, force, body }' \
+    "$work/batch.$1" >"$work/w$worker.requests"
+  api_requests "w$worker" PATCH application/apply-patch+yaml
+  log_updated
   # What is left is rare: refusals, errors and transfers curl never finished.
   while read -r cb_status cb_exit cb_ns cb_response cb_error; do
-    [ "$cb_response" != - ] || cb_error="no result from curl: $(last_line "$work/curl.err.$worker")"
     settle "$cb_ns" "$cb_status" "$cb_exit" "$cb_error" "$cb_response"
   done <"$work/unsettled.$worker"
 }
 
-# log_updated N: reads curl's results for batch N (one line per finished request: STATUS
-# CURL_EXIT RESPONSE_FILE [ERROR]) in one pass. Each 2xx is logged as updated and counted here;
-# every other result, and every namespace of the batch without a result (as 000 with response
-# "-"), goes to $work/unsettled.WORKER as "STATUS CURL_EXIT NAMESPACE RESPONSE_FILE [ERROR]" for
-# settle. Each line is flushed on its own, so lines of parallel workers never interleave.
+# log_updated: reads the worker's results (one line per namespace: STATUS CURL_EXIT NAMESPACE
+# RESPONSE_FILE [ERROR]) in one pass. Each 2xx is logged as updated and recorded in
+# $work/outcomes.WORKER here; every other result goes to $work/unsettled.WORKER for settle. Each
+# line is flushed on its own, so lines of parallel workers never interleave.
 log_updated() {
-  awk -v unsettled="$work/unsettled.$worker" -v count="$work/updated.$worker" '
-    FNR == NR { names[FNR] = $1; next }
-    {
-      position = $3
-      sub(/.*\//, "", position)
-      ns = names[position]
-      answered[position] = 1
-      if ($1 ~ /^2[0-9][0-9]$/) {
-        printf "level=info event=namespace namespace=%s result=updated\n", ns
-        fflush()
-        updated++
-        next
-      }
-      line = $0
-      sub(/^[^ ]* [^ ]* [^ ]*/, "", line)
-      print $1, $2, ns, $3 line > unsettled
+  awk -v unsettled="$work/unsettled.$worker" -v outcomes="$work/outcomes.$worker" '
+    BEGIN { printf "" > unsettled }
+    $1 ~ /^2[0-9][0-9]$/ {
+      printf "level=info event=namespace namespace=%s result=updated\n", $3
+      fflush()
+      print $3, "updated" >> outcomes
+      next
     }
-    END {
-      printf "" > unsettled
-      for (position in names) if (!(position in answered)) print "000 1", names[position], "-" > unsettled
-      print updated + 0 > count
-    }' "$work/batch.$1" "$work/results.$worker"
-  read -r lu_count <"$work/updated.$worker"
-  updated=$((updated + lu_count))
+    { print > unsettled }' "$work/w$worker.results"
 }
 
-# settle NAMESPACE HTTP_STATUS CURL_EXIT ERROR RESPONSE_FILE: logs and counts one namespace's
-# result.
+# outcome NAMESPACE RESULT LEVEL [REASON] [transient]: logs a namespace's result and records it
+# in $work/outcomes.WORKER, the record write_secrets counts from; a failure that may pass (no
+# answer, 429, 5xx) is noted in $work/transient.WORKER as well.
+outcome() {
+  if [ -n "${4:-}" ]; then
+    quote "$4"
+    log "$3" namespace "namespace=$1" "result=$2" "reason=$quoted"
+  else
+    log "$3" namespace "namespace=$1" "result=$2"
+  fi
+  printf '%s %s\n' "$1" "$2" >>"$work/outcomes.$worker"
+  [ "${5:-}" != transient ] || printf '%s\n' "$1" >>"$work/transient.$worker"
+}
+
+# settle NAMESPACE HTTP_STATUS CURL_EXIT ERROR RESPONSE_FILE: logs and records one namespace's
+# result from its status and body, whatever the body holds.
 settle() {
   case $2 in
     2??)
-      log info namespace "namespace=$1" result=updated
-      updated=$((updated + 1))
+      outcome "$1" updated info
       return 0
       ;;
     000)
-      quote "no answer from the API server (curl exit $3: $4)"
-      log error namespace "namespace=$1" result=failed "reason=$quoted"
-      failed=$((failed + 1))
+      case $3 in
+        -) outcome "$1" failed error "$4" transient ;;
+        *) outcome "$1" failed error "no answer from the API server (curl exit $3: $4)" transient ;;
+      esac
       return 0
       ;;
   esac
-  st_message=
-  [ ! -f "$5" ] || st_message=$(status_message "$5")
+  response_reason "$5"
   case $2 in
     403)
-      case $st_message in
+      case $reason in
         *"being terminated"*)
-          skip "$1" "namespace is terminating"
+          outcome "$1" skipped warn "namespace is terminating"
           return 0
           ;;
       esac
       ;;
     404)
-      skip "$1" "namespace no longer exists"
+      outcome "$1" skipped warn "namespace no longer exists"
       return 0
       ;;
     409)
-      case $st_message in
+      case $reason in
         "Apply failed with"*)
-          quote "Secret $secret_name belongs to another field manager (${st_message#*: }); left unchanged; to take it over, synthesize with --adopt-existing-secrets (sets ECR_ADOPT_EXISTING=true)"
-          log error namespace "namespace=$1" result=conflict "reason=$quoted"
-          conflicts=$((conflicts + 1))
+          outcome "$1" conflict error "Secret $secret_name belongs to another field manager (${reason#*: }); left unchanged; to take it over, synthesize with --adopt-existing-secrets (sets ECR_ADOPT_EXISTING=true)"
           return 0
           ;;
       esac
       ;;
   esac
-  quote "HTTP $2: ${st_message:-no Status message}"
-  log error namespace "namespace=$1" result=failed "reason=$quoted"
-  failed=$((failed + 1))
+  if is_transient "$2"; then
+    outcome "$1" failed error "HTTP $2: $reason" transient
+  else
+    outcome "$1" failed error "HTTP $2: $reason"
+  fi
 }
 
-# run_worker N: writes batches N, N+parallelism, N+2*parallelism, ... then leaves its counts in
-# $work/counts.N for the parent.
+# run_worker N: writes batches N, N+parallelism, N+2*parallelism, ...; every namespace's result
+# goes to $work/outcomes.N.
 run_worker() {
-  updated=0
-  skipped=0
-  conflicts=0
-  failed=0
   worker=$1
   rw_batch=$1
-  mkdir -p "$work/responses.$worker"
   while [ "$rw_batch" -lt "$batches" ]; do
     curl_batch "$rw_batch"
     rw_batch=$((rw_batch + parallelism))
   done
-  printf '%s %s %s %s\n' "$updated" "$skipped" "$conflicts" "$failed" >"$work/counts.$1"
 }
 
 # split_batches: cuts $work/targets into $work/batch.0, batch.1, ... of $batch_size names each;
@@ -161,38 +127,94 @@ split_batches() {
     { print > file }' "$work/targets"
 }
 
+# account_outcomes: the invariant, checked: every namespace of $work/targets gets exactly one
+# line "NAMESPACE RESULT" in $work/outcomes (the first one reported). A namespace no worker
+# reported (a worker that died: a bug, a killed process) is logged here as failed, with the
+# reason. Sets $lost_workers (workers that did not end well) from $work/worker-exits.
+account_outcomes() {
+  lost_workers=0
+  ao_reason=
+  while read -r ao_worker ao_exit; do
+    [ "$ao_exit" -ne 0 ] || continue
+    lost_workers=$((lost_workers + 1))
+    ao_reason="${ao_reason:+$ao_reason, }writer process $ao_worker exit $ao_exit"
+  done <"$work/worker-exits"
+  cat "$work"/outcomes.* >"$work/outcomes.reported" 2>/dev/null || :
+  awk -v reported="$work/outcomes.reported" -v outcomes="$work/outcomes" '
+    BEGIN { printf "" > outcomes }
+    FILENAME == reported { if (!($1 in result)) result[$1] = $2; next }
+    ($1 in result) { print $1, result[$1] > outcomes; next }
+    { print $1; print $1, "failed" > outcomes }' "$work/outcomes.reported" "$work/targets" >"$work/outcomes.missing"
+  while read -r ao_ns; do
+    quote "no result reported: the process writing it ended early (${ao_reason:-no exit code}); see the log above"
+    log error namespace "namespace=$ao_ns" result=failed "reason=$quoted"
+  done <"$work/outcomes.missing"
+}
+
+# count_outcomes: adds the results of $work/outcomes to $updated, $skipped, $conflicts and
+# $failed, and the failures that may pass (no answer, 429, 5xx) to $failed_transient.
+count_outcomes() {
+  cat "$work"/transient.* 2>/dev/null >"$work/transient" || :
+  awk -v transient_file="$work/transient" '
+    FILENAME == transient_file { transient[$1] = 1; next }
+    { count[$2]++; if ($2 == "failed" && ($1 in transient)) count["transient"]++ }
+    END { print count["updated"] + 0, count["skipped"] + 0, count["conflict"] + 0, count["failed"] + 0, count["transient"] + 0 }' \
+    "$work/transient" "$work/outcomes" >"$work/outcome-counts"
+  read -r co_updated co_skipped co_conflicts co_failed co_transient <"$work/outcome-counts"
+  updated=$((updated + co_updated))
+  skipped=$((skipped + co_skipped))
+  conflicts=$((conflicts + co_conflicts))
+  failed=$((failed + co_failed))
+  failed_transient=$((failed_transient + co_transient))
+}
+
 # write_secrets: writes the Secret into every namespace of $work/targets (through the API access
-# api_access set up) and adds the results to $updated, $skipped, $conflicts and $failed;
-# $lost_workers counts workers that left no counts. A batch is one curl process (one
-# connection); processes side by side overlap their waits.
+# api_access set up). Afterwards $work/outcomes holds exactly one line "NAMESPACE RESULT" per
+# target, and the results are added to $updated, $skipped, $conflicts, $failed and
+# $failed_transient; $lost_workers counts writer processes that did not end well. A batch is one
+# curl process (one connection); processes side by side overlap their waits.
 write_secrets() {
   print_secret >"$work/secret.json"
+  rm -f "$work"/outcomes.* "$work"/transient.*
+  : >"$work/worker-exits"
   split_batches
   workers=$batches
   [ "$workers" -le "$parallelism" ] || workers=$parallelism
   parallelism=$workers
   worker=0
+  ws_pids=
   while [ "$worker" -lt "$workers" ]; do
+    : >"$work/outcomes.$worker"
     (
       trap - EXIT
       run_worker "$worker"
     ) &
+    ws_pids="$ws_pids $!"
     worker=$((worker + 1))
   done
-  wait
-
-  lost_workers=0
+  # Each worker's own exit code: one that dies (a bug, a killed process) is named in the
+  # reason of every namespace it left unreported.
   worker=0
-  while [ "$worker" -lt "$workers" ]; do
-    if [ -f "$work/counts.$worker" ] && read -r ws_updated ws_skipped ws_conflicts ws_failed <"$work/counts.$worker"; then
-      updated=$((updated + ws_updated))
-      skipped=$((skipped + ws_skipped))
-      conflicts=$((conflicts + ws_conflicts))
-      failed=$((failed + ws_failed))
-    else
-      lost_workers=$((lost_workers + 1))
-    fi
-    rm -f "$work/counts.$worker"
+  for ws_pid in $ws_pids; do
+    ws_exit=0
+    wait "$ws_pid" || ws_exit=$?
+    printf '%s %s\n' "$worker" "$ws_exit" >>"$work/worker-exits"
     worker=$((worker + 1))
   done
+  account_outcomes
+  count_outcomes
+}
+
+# pause_before_retry: a run that exits 6 (only failures that may pass: no answer, 429, 5xx) waits
+# ECR_TRANSIENT_PAUSE_SECONDS [30] first. The Job controller's own backoff before the next Pod
+# is 10 s, then 20 s: too short for an API server shedding load or a proxy being replaced, and
+# every try that meets the same overload is one of the Job's backoffLimit (2) lost. 30 s plus
+# the controller's 10 s and 20 s spread the three tries over about two minutes, well inside the
+# 900 s deadline. The sleep runs in the background so that SIGTERM (the deadline, a drain) ends
+# the wait at once.
+pause_before_retry() {
+  [ "$transient_pause" -gt 0 ] || return 0
+  log info retry "pause_s=$transient_pause" reason='"only failures that may pass (no answer, 429, 5xx); the Job starts another try after this pause"'
+  sleep "$transient_pause" &
+  wait "$!" || :
 }

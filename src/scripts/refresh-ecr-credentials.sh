@@ -47,6 +47,8 @@
 #                           appended to imagePullSecrets in every target namespace [none]
 #   ECR_JOB_NAME, ECR_JOB_UID, ECR_POD_NAMESPACE  the Job this run belongs to (downward API);
 #                           a run with failures or conflicts leaves an Event on it [none: no Event]
+#   ECR_TRANSIENT_PAUSE_SECONDS  how long a run whose only failures may pass (exit 6) waits
+#                           before it exits, so that the Job's retry meets a calmer API [30]
 #   ECR_HEARTBEAT_FILE, ECR_WATCH_BATCH_SECONDS, ECR_WATCH_TIMEOUT_SECONDS  watch mode only
 #                           [$TMPDIR/ecr-watch-heartbeat, 1, 300]
 #
@@ -56,7 +58,11 @@
 #   2  configuration error; nothing was written
 #   3  AWS error: the account id or an ECR token could not be obtained; nothing was written
 #   4  Kubernetes error: the namespaces could not be listed; nothing was written
-#   5  at least one namespace failed or conflicted; every other namespace was written
+#   5  at least one namespace (or ServiceAccount) failed for good (conflict, 403, 400, 422...);
+#      every other namespace was written. The Job fails at once: a retry would end the same.
+#   6  the only failures may pass: no answer, 429 or 5xx after curl's retries; every other
+#      namespace was written. The run first waits ECR_TRANSIENT_PAUSE_SECONDS, then the Job
+#      retries it (backoffLimit).
 #
 # Log: one logfmt line per event on stdout, never containing a token:
 #   level=info event=token region=eu-west-1 registries=... expires_at=2025-01-01T12:00:00Z
@@ -66,6 +72,8 @@
 #   level=error event=namespace namespace=app2 result=failed reason="..."
 #   level=info event=summary selected=4 updated=1 skipped=1 conflict=1 failed=1 ... exit_code=5
 # result is one of updated | skipped | conflict | failed; grep 'result=failed' finds failures.
+# Every selected namespace gets exactly one such line, and updated + skipped + conflict + failed
+# = selected, whatever the API server or a proxy answers (or does not).
 set -eu
 # Namespace globs are split from variables unquoted; without -f the shell would also expand
 # them against files in the working directory.
@@ -83,6 +91,7 @@ EXIT_CONFIG=2
 EXIT_AWS=3
 EXIT_KUBERNETES=4
 EXIT_PARTIAL=5
+EXIT_TRANSIENT=6
 
 started_at=$(date -u +%s)
 
@@ -131,6 +140,7 @@ updated=0
 skipped=0
 conflicts=0
 failed=0
+failed_transient=0
 
 # Every AWS call comes before the first write: a run that cannot get a token writes nothing.
 resolve_account
@@ -149,16 +159,22 @@ patch_service_accounts
 if [ "$lost_workers" -gt 0 ]; then
   exit_code=$EXIT_UNEXPECTED
   level=error
-elif [ "$((conflicts + failed))" -gt 0 ]; then
+elif [ "$((conflicts + failed + accounts_failed - failed_transient))" -gt 0 ]; then
   # A conflict is not success: a Secret nobody refreshes expires within 12 hours.
   exit_code=$EXIT_PARTIAL
+  level=error
+elif [ "$failed_transient" -gt 0 ]; then
+  exit_code=$EXIT_TRANSIENT
   level=error
 else
   exit_code=0
   level=info
 fi
+# accounts_summary is "accounts_patched=N ..." or empty; its words hold no spaces and set -f is on.
+# shellcheck disable=SC2086
 log "$level" summary "namespaces=$listed_count" "selected=$selected" "updated=$updated" \
   "skipped=$skipped" "conflict=$conflicts" "failed=$failed" "lost_workers=$lost_workers" \
-  "seconds=$(($(date -u +%s) - started_at))" "exit_code=$exit_code"
+  $accounts_summary "seconds=$(($(date -u +%s) - started_at))" "exit_code=$exit_code"
 [ "$exit_code" -eq 0 ] || report_run_event
+[ "$exit_code" -ne "$EXIT_TRANSIENT" ] || pause_before_retry
 exit "$exit_code"
