@@ -9,6 +9,8 @@ readonly SERVICE_ACCOUNT_DIR=/var/run/secrets/kubernetes.io/serviceaccount
 # never past API_RETRY_SECONDS after its first try.
 readonly API_RETRIES=4
 readonly API_RETRY_SECONDS=60
+# Requests one curl process has in flight at once, multiplexed over one HTTP/2 connection.
+readonly API_STREAMS=50
 
 # kubeconfig_file NAME BASE64: decodes one embedded file of the kubeconfig into $work/NAME and
 # prints curl's config line for it, NAME = "PATH"; nothing when BASE64 is empty.
