@@ -54,6 +54,11 @@ async function runInstall(dir: string, namespace: string, endpoint: string) {
   return runBusyboxScript(script, env);
 }
 
+/** The log lines of a run that report an error, so a failed expectation shows why. */
+function errorLines(stdout: string): string[] {
+  return stdout.split('\n').filter((line) => line.startsWith('level=error'));
+}
+
 async function secretNamespaces(): Promise<string[]> {
   const { stdout } = await kubectl([
     ...['get', 'secrets', '-A', '--field-selector', `metadata.name=${SECRET}`],
@@ -91,7 +96,11 @@ describe.skipIf(!e2eAvailable.ok)('two installs in one cluster', () => {
     for (const [index, install] of installs.entries()) {
       const result = await runInstall(dirs[index] ?? '', install.namespace, moto.endpoint);
       const target = install.targets.replace('*', '1');
-      expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+      expect({ code: result.code, stderr: result.stderr, errors: errorLines(result.stdout) }).toEqual({
+        code: 0,
+        stderr: '',
+        errors: [],
+      });
       expect(result.stdout).toMatch(new RegExp(`event=namespace namespace=${target} result=updated`));
       expect(result.stdout).toMatch(/event=summary .*selected=1 updated=1 /);
     }
@@ -167,7 +176,11 @@ describe.skipIf(!e2eAvailable.ok)('the environment size limits', () => {
     const moto = await startMoto();
     stops.push(moto.stop);
     const result = await runInstall(dir, namespace, moto.endpoint);
-    expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+    expect({ code: result.code, stderr: result.stderr, errors: errorLines(result.stdout) }).toEqual({
+      code: 0,
+      stderr: '',
+      errors: [],
+    });
     expect(result.stdout).toMatch(/event=namespace namespace=installs-size-app result=updated/);
   });
 
