@@ -45,7 +45,7 @@ describe('default bundle', () => {
     expect(render()).toMatchSnapshot();
   });
 
-  test('holds exactly the expected objects, with the original module names', () => {
+  test("holds exactly the expected objects: the module's names, the cluster-scoped RBAC named after the namespace", () => {
     expect(
       objects.map((object) => `${object.kind}/${object.metadata.namespace ?? ''}/${object.metadata.name}`),
     ).toEqual([
