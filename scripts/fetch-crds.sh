@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Caches the CustomResourceDefinitions the e2e suite validates the GitOps examples and the
-# PrometheusRule against: Argo CD's Application, Flux's Kustomization and GitRepository, and
-# prometheus-operator's PrometheusRule. Each comes from its project's published Go module
+# PrometheusRule against: Argo CD's Application, Flux's Kustomization, GitRepository, OCIRepository
+# and HelmRepository, and prometheus-operator's PrometheusRule. Each comes from its project's published Go module
 # (`go mod download`, through the Go module proxy), never from a GitHub release download.
 #
 # Output (the module version is the cache key; existing files are kept):
@@ -15,6 +15,8 @@ CRDS=(
   "github.com/fluxcd/kustomize-controller v1.10.1 config/crd/bases/kustomize.toolkit.fluxcd.io_kustomizations.yaml"
   # The source API kustomize-controller v1.10.1 is built against (its go.mod).
   "github.com/fluxcd/source-controller v1.10.0 config/crd/bases/source.toolkit.fluxcd.io_gitrepositories.yaml"
+  "github.com/fluxcd/source-controller v1.10.0 config/crd/bases/source.toolkit.fluxcd.io_ocirepositories.yaml"
+  "github.com/fluxcd/source-controller v1.10.0 config/crd/bases/source.toolkit.fluxcd.io_helmrepositories.yaml"
   "github.com/prometheus-operator/prometheus-operator v0.85.0 example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml"
 )
 # Argo CD's and Flux's go.mod ask for Go 1.27; downloading (nothing is built) still checks it.

@@ -19,9 +19,10 @@ export function refreshJobSpec(props: RefreshPodProps): JobSpec {
     // Two retries (10 s, 20 s backoff) ride out an API server restart or a throttled AWS call;
     // a failure that survives them is real and should show as a failed Job.
     backoffLimit: 2,
-    // Exit 2 (configuration) and 5 (conflicts or failed namespaces) come back the same on a
-    // retry: fail the Job at once instead of three identical runs. Transient ones (1, 3, 4)
-    // keep the retries.
+    // Exit 2 (configuration) and 5 (a conflict, a 403/400/422: failures that come back the same)
+    // would only repeat: fail the Job at once instead of three identical runs. Exit 6 (the only
+    // failures were no answer, 429 or 5xx, after the script's own 30 s pause) and 1, 3, 4 keep
+    // the retries.
     podFailurePolicy: {
       rules: [
         // The 1.28 types mark onPodConditions required; the API made it optional (1.29+), and an

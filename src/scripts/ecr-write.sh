@@ -139,7 +139,12 @@ account_outcomes() {
     lost_workers=$((lost_workers + 1))
     ao_reason="${ao_reason:+$ao_reason, }writer process $ao_worker exit $ao_exit"
   done <"$work/worker-exits"
-  cat "$work"/outcomes.* >"$work/outcomes.reported" 2>/dev/null || :
+  : >"$work/outcomes.reported"
+  : >"$work/transient"
+  while read -r ao_worker ao_exit; do
+    cat "$work/outcomes.$ao_worker" >>"$work/outcomes.reported"
+    cat "$work/transient.$ao_worker" >>"$work/transient"
+  done <"$work/worker-exits"
   awk -v reported="$work/outcomes.reported" -v outcomes="$work/outcomes" '
     BEGIN { printf "" > outcomes }
     FILENAME == reported { if (!($1 in result)) result[$1] = $2; next }
@@ -151,10 +156,9 @@ account_outcomes() {
   done <"$work/outcomes.missing"
 }
 
-# count_outcomes: adds the results of $work/outcomes to $updated, $skipped, $conflicts and
+# count_outcomes: adds the results of $work/outcomes (and $work/transient) to $updated, $skipped, $conflicts and
 # $failed, and the failures that may pass (no answer, 429, 5xx) to $failed_transient.
 count_outcomes() {
-  cat "$work"/transient.* 2>/dev/null >"$work/transient" || :
   awk -v transient_file="$work/transient" '
     FILENAME == transient_file { transient[$1] = 1; next }
     { count[$2]++; if ($2 == "failed" && ($1 in transient)) count["transient"]++ }
@@ -175,7 +179,6 @@ count_outcomes() {
 # curl process (one connection); processes side by side overlap their waits.
 write_secrets() {
   print_secret >"$work/secret.json"
-  rm -f "$work"/outcomes.* "$work"/transient.*
   : >"$work/worker-exits"
   split_batches
   workers=$batches
@@ -185,6 +188,7 @@ write_secrets() {
   ws_pids=
   while [ "$worker" -lt "$workers" ]; do
     : >"$work/outcomes.$worker"
+    : >"$work/transient.$worker"
     (
       trap - EXIT
       run_worker "$worker"

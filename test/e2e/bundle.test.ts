@@ -269,11 +269,8 @@ describe.skipIf(!e2eAvailable.ok)('the real Job controller runs the bundle', () 
     expect(await failedCreates('bundle-manual-run')).toBe('');
   });
 
-  test('a run that exits 2 (configuration) fails its Job at once: no retry pods', async () => {
-    const job = 'bundle-permanent-failure';
-    await kubectl(['create', 'job', job, '--from=cronjob/ecr-credential-refresh', '-n', NAMESPACE]);
-    const pod = await podOfJob(job);
-    // The kubelet's report of the container's exit, written as it would write it.
+  /** The kubelet's report of the container's exit, written as it would write it. */
+  async function exitPod(pod: string, exitCode: number): Promise<void> {
     const status = {
       status: {
         phase: 'Failed',
@@ -284,32 +281,61 @@ describe.skipIf(!e2eAvailable.ok)('the real Job controller runs the bundle', () 
             restartCount: 0,
             image: 'alpine/k8s:1.30.7',
             imageID: '',
-            state: { terminated: { exitCode: 2, reason: 'Error' } },
+            state: { terminated: { exitCode, reason: 'Error' } },
           },
         ],
       },
     };
     await kubectl([
-      ...['patch', 'pod', pod.name, '-n', NAMESPACE, '--subresource=status', '--type=merge'],
+      ...['patch', 'pod', pod, '-n', NAMESPACE, '--subresource=status', '--type=merge'],
       ...['-p', JSON.stringify(status)],
     ]);
+  }
+
+  async function podsOfJob(job: string): Promise<string[]> {
+    const pods = await kubectl([
+      ...['get', 'pods', '-n', NAMESPACE, '-l', `batch.kubernetes.io/job-name=${job}`, '-o', 'name'],
+    ]);
+    return pods.stdout.trim().split('\n').filter(Boolean);
+  }
+
+  test.each([
+    [2, 'configuration', 'bundle-permanent-failure'],
+    [5, 'a conflict or a refused write', 'bundle-conflict'],
+  ])('a run that exits %i (%s) fails its Job at once: no retry pods', async (exitCode, _what, job) => {
+    await kubectl(['create', 'job', job, '--from=cronjob/ecr-credential-refresh', '-n', NAMESPACE]);
+    const pod = await podOfJob(job);
+    await exitPod(pod.name, exitCode);
     await kubectl(['wait', '--for=condition=Failed', `job/${job}`, '-n', NAMESPACE, '--timeout=60s']);
     const reason = await kubectl([
       ...['get', 'job', job, '-n', NAMESPACE],
       ...['-o', 'jsonpath={.status.conditions[?(@.type=="Failed")].reason}'],
     ]);
     expect(reason.stdout).toBe('PodFailurePolicy');
-    const pods = await kubectl([
-      'get',
-      'pods',
-      '-n',
-      NAMESPACE,
-      '-l',
-      `batch.kubernetes.io/job-name=${job}`,
-      '-o',
-      'name',
+    // Past the Job controller's first backoff (10 s): still the one Pod.
+    await new Promise((resolve) => setTimeout(resolve, 12_000));
+    expect(await podsOfJob(job)).toHaveLength(1);
+  });
+
+  test('a run that exits 6 (only failures that may pass: no answer, 429, 5xx) is retried: the Job controller starts a second Pod', async () => {
+    const job = 'bundle-transient-failure';
+    await kubectl(['create', 'job', job, '--from=cronjob/ecr-credential-refresh', '-n', NAMESPACE]);
+    const pod = await podOfJob(job);
+    await exitPod(pod.name, 6);
+    // The controller's backoff before the next Pod is 10 s.
+    await waitUntil(async () => (await podsOfJob(job)).length === 2, `a second Pod of Job ${job}`);
+    const failed = await kubectl([
+      ...[
+        'get',
+        'job',
+        job,
+        '-n',
+        NAMESPACE,
+        '-o',
+        'jsonpath={.status.failed} {.status.conditions[?(@.type=="Failed")].status}',
+      ],
     ]);
-    expect(pods.stdout.trim().split('\n')).toHaveLength(1);
+    expect(failed.stdout.trim()).toBe('1');
   });
 
   test('a finished first-run Job stays, and re-applying dist/ neither recreates nor changes it', async () => {

@@ -10,7 +10,13 @@ import { bundleObject, cluster, e2eAvailable, installCrds, loadBundle, synthBund
 import { REPO_ROOT } from './harness/bundle.js';
 
 const EXAMPLES = join(REPO_ROOT, 'examples');
-const EXAMPLE_FILES = ['argocd/application.yaml', 'flux/git-repository.yaml', 'flux/ecr-k8s-credentials.yaml'];
+const EXAMPLE_FILES = [
+  'argocd/application.yaml',
+  'flux/git-repository.yaml',
+  'flux/ecr-k8s-credentials.yaml',
+  'flux/oci-repository.yaml',
+  'flux/helm-repository.yaml',
+];
 
 interface Loose {
   kind: string;

@@ -22,11 +22,13 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   DIST_DIR,
+  accountingErrors,
   bundleObject,
   cluster,
   createServingCert,
   e2eAvailable,
   loadBundle,
+  parseLogfmt,
   runBusyboxScript,
   runWithArgvAudit,
   scriptEnv,
@@ -38,6 +40,7 @@ import {
   type ApiFront,
   type FrontAnswer,
   type BundleObject,
+  type LogRecord,
   type Moto,
 } from './harness/index.js';
 import { requireContext } from './harness/available.js';
@@ -62,11 +65,7 @@ const SA_NAMESPACE = 'refresh-script-e2e';
 const SA_NAME = 'ecr-credential-updater';
 
 /** Exit codes documented at the top of the script. */
-const EXIT = { ok: 0, unexpected: 1, config: 2, aws: 3, kubernetes: 4, partial: 5 } as const;
-
-interface LogRecord {
-  readonly [key: string]: string | undefined;
-}
+const EXIT = { ok: 0, unexpected: 1, config: 2, aws: 3, kubernetes: 4, partial: 5, transient: 6 } as const;
 
 interface Run {
   readonly code: number;
@@ -91,22 +90,6 @@ interface SecretObject {
 
 interface DockerConfig {
   auths: Record<string, { auth?: string; username?: string; password?: string }>;
-}
-
-/** Parses logfmt lines: key=value and key="quoted \"value\"". */
-function parseLogfmt(text: string): LogRecord[] {
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith('level='))
-    .map((line) => {
-      const record: Record<string, string> = {};
-      for (const match of line.matchAll(/([\w.-]+)=("(?:[^"\\]|\\.)*"|\S*)/g)) {
-        const [, key, raw] = match;
-        if (key === undefined || raw === undefined) continue;
-        record[key] = raw.startsWith('"') ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : raw;
-      }
-      return record;
-    });
 }
 
 const decode = (b64: string): string => Buffer.from(b64, 'base64').toString('utf8');
@@ -176,11 +159,19 @@ describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from 
       AWS_CONFIG_FILE: '/nonexistent',
       AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
       ECR_SECRET_NAME: SECRET,
+      // Runs that end with only transient failures (exit 6) would wait 30 s before exiting.
+      ECR_TRANSIENT_PAUSE_SECONDS: '0',
       ...extra,
     });
   }
 
+  /**
+   * The run's log, read. Every run is checked for the promise: each selected namespace has exactly
+   * one result line and the summary adds up (accountingErrors), whatever else the test checks.
+   */
   function summarize(out: { code: number; stdout: string; stderr: string }): Run {
+    const errors = accountingErrors(out.stdout);
+    expect(errors.length === 0 ? errors : [...errors, out.stdout]).toEqual([]);
     const records = parseLogfmt(out.stdout);
     const namespaces = new Map<string, { result: string; reason: string | undefined }>();
     for (const record of records) {
@@ -814,6 +805,7 @@ describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from 
   async function refreshThroughFront(
     extra: Record<string, string>,
     answer: (front: ApiFront, method: string, path: string) => FrontAnswer,
+    during?: (front: ApiFront) => Promise<void>,
   ): Promise<{ run: Run; front: ApiFront; seconds: number }> {
     const pki = await createServingCert(mkdtempSync(join(workDir, 'front-pki-')), 'localhost');
     const front: ApiFront = await startApiFront({
@@ -834,7 +826,7 @@ describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from 
         user: { token: token.trim() },
       });
       const started = performance.now();
-      const run = await refresh({ ...extra, KUBECONFIG: kubeconfig });
+      const [run] = await Promise.all([refresh({ ...extra, KUBECONFIG: kubeconfig }), during?.(front)]);
       return { run, front, seconds: (performance.now() - started) / 1000 };
     } finally {
       await front.stop();
@@ -899,6 +891,266 @@ describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from 
     expect(front.log.filter((line) => line.startsWith('PATCH ')).length).toBeGreaterThan(names.length);
     // Retries wait 1, 2, 4, 8 s at most, for all requests at once: not one wait per namespace.
     expect(seconds).toBeLessThan(45);
+  });
+
+  /** A proxy's error page, as nginx sends it. */
+  const HTML_502 =
+    '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
+
+  test('a proxy answering some namespaces with an HTML 502 and resetting others: each of them failed with its reason, the rest written, exit 6 after the pause', async () => {
+    const names = range('html', 12);
+    await createNamespaces(names);
+    const pages = ['html-3', 'html-7'];
+    const resets = ['html-5', 'html-9'];
+    const { run, front } = await refreshThroughFront(
+      { ECR_TARGET_NAMESPACES: 'html-*', ECR_APPLY_BATCH_SIZE: '4', ECR_TRANSIENT_PAUSE_SECONDS: '2' },
+      (_front, method, path) => {
+        if (method !== 'PATCH') return undefined;
+        const namespace = path.split('/')[4] ?? '';
+        if (pages.includes(namespace)) return { status: 502, body: HTML_502 };
+        if (resets.includes(namespace)) return { reset: true };
+        return undefined;
+      },
+    );
+    expect(exitOf(run, EXIT.transient)).toBe(EXIT.transient);
+    for (const name of pages) {
+      expect(run.namespaces.get(name)).toEqual({ result: 'failed', reason: 'HTTP 502: 502 Bad Gateway' });
+      // The first try and curl's four retries.
+      expect(patchesTo(front, name)).toBe(5);
+    }
+    for (const name of resets) {
+      expect(run.namespaces.get(name)?.result).toBe('failed');
+      expect(run.namespaces.get(name)?.reason).toMatch(/^no answer from the API server \(curl exit \d+: .+\)$/);
+      expect(patchesTo(front, name)).toBe(5);
+    }
+    const others = names.filter((name) => !pages.includes(name) && !resets.includes(name));
+    expect(resultsFor(run, others)).toEqual(others.map(() => 'updated'));
+    expect(run.summary).toMatchObject({ updated: '8', failed: '4', exit_code: String(EXIT.transient) });
+    // The pause comes after the summary, before the exit.
+    const lines = run.stdout.trim().split('\n');
+    expect(lines.at(-1)).toMatch(/^level=info event=retry pause_s=2 /);
+    expect(lines.at(-2)).toMatch(/event=summary /);
+  });
+
+  /** PIDs of this run's curl processes that send the batches: found by the run's own TMPDIR. */
+  function batchCurls(tmp: string): { pid: number; parent: number }[] {
+    const found: { pid: number; parent: number }[] = [];
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const environ = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
+        const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+        if (!environ.includes(`TMPDIR=${tmp}`) || !cmdline.startsWith('curl\0-q\0--config\0-')) continue;
+        const status = readFileSync(`/proc/${entry}/status`, 'utf8');
+        found.push({ pid: Number(entry), parent: Number(/^PPid:\s+(\d+)/m.exec(status)?.[1]) });
+      } catch {
+        // gone meanwhile, or another user's
+      }
+    }
+    return found;
+  }
+
+  /** Waits until `front` holds a stalled PATCH of `namespace` and has seen `patches` PATCHes in all. */
+  async function untilStalled(front: ApiFront, namespace: string, patches: number): Promise<void> {
+    for (let i = 0; i < 300; i++) {
+      const seen = front.log.filter((line) => line.startsWith('PATCH ')).length;
+      if (patchesTo(front, namespace) > 0 && seen >= patches) return;
+      await sleep(100);
+    }
+    throw new Error(`no stalled PATCH of ${namespace} within 30 s`);
+  }
+
+  test('curl killed while a request hangs: the namespaces it never reported are failed "no result from curl", none is lost, exit 6', async () => {
+    const names = [...range('nocurl', 5), 'nocurl-hang'];
+    await createNamespaces(names);
+    const tmp = mkdtempSync(join(workDir, 'nocurl-tmp-'));
+    let killed = 0;
+    const { run } = await refreshThroughFront(
+      { ECR_TARGET_NAMESPACES: 'nocurl-*', ECR_APPLY_PARALLELISM: '1', TMPDIR: tmp },
+      (_front, method, path) =>
+        method === 'PATCH' && path.startsWith('/api/v1/namespaces/nocurl-hang/') ? { stall: true } : undefined,
+      async (front) => {
+        await untilStalled(front, 'nocurl-hang', names.length);
+        await sleep(500);
+        // As the OOM killer would: curl goes, the script goes on.
+        for (const curl of batchCurls(tmp)) {
+          process.kill(curl.pid, 'SIGKILL');
+          killed += 1;
+        }
+      },
+    );
+    expect(killed).toBe(1);
+    expect(exitOf(run, EXIT.transient)).toBe(EXIT.transient);
+    expect(run.namespaces.get('nocurl-hang')?.result).toBe('failed');
+    expect(run.namespaces.get('nocurl-hang')?.reason).toMatch(/^no result from curl: /);
+    // What curl reported before it died is kept; what it did not is failed the same way.
+    const notUpdated = names.filter((name) => run.namespaces.get(name)?.result !== 'updated');
+    expect(notUpdated.map((name) => /^no result from curl: /.test(run.namespaces.get(name)?.reason ?? ''))).toEqual(
+      notUpdated.map(() => true),
+    );
+    expect(run.summary?.lost_workers).toBe('0');
+  });
+
+  test('a writer process killed mid-batch: its unreported namespaces are logged failed naming its exit, the counts add up, exit 1', async () => {
+    const names = [...range('lostw', 5), 'lostw-hang'];
+    await createNamespaces(names);
+    const tmp = mkdtempSync(join(workDir, 'lostw-tmp-'));
+    let killed = 0;
+    const { run } = await refreshThroughFront(
+      { ECR_TARGET_NAMESPACES: 'lostw-*', ECR_APPLY_PARALLELISM: '1', TMPDIR: tmp },
+      (_front, method, path) =>
+        method === 'PATCH' && path.startsWith('/api/v1/namespaces/lostw-hang/') ? { stall: true } : undefined,
+      async (front) => {
+        await untilStalled(front, 'lostw-hang', names.length);
+        // The worker (curl's parent, a subshell of the script) first, then its curl.
+        for (const curl of batchCurls(tmp)) {
+          process.kill(curl.parent, 'SIGKILL');
+          process.kill(curl.pid, 'SIGKILL');
+          killed += 1;
+        }
+      },
+    );
+    expect(killed).toBe(1);
+    expect(exitOf(run, EXIT.unexpected)).toBe(EXIT.unexpected);
+    for (const name of names) {
+      expect(run.namespaces.get(name)?.result).toBe('failed');
+      expect(run.namespaces.get(name)?.reason).toMatch(
+        /^no result reported: the process writing it ended early \(writer process 0 exit 137\)/,
+      );
+    }
+    expect(run.summary).toMatchObject({ selected: '6', updated: '0', failed: '6', lost_workers: '1' });
+  });
+
+  test('a Terminating namespace is skipped without a request: no PATCH reaches the API server for it', async () => {
+    await createNamespaces(['termf-active', 'termf-doomed']);
+    await holdTerminating('termf-doomed');
+    await kubectl(['delete', 'namespace', 'termf-doomed', '--wait=false']);
+    const { run, front } = await refreshThroughFront({ ECR_TARGET_NAMESPACES: 'termf-*' }, () => undefined);
+    expect(exitOf(run, EXIT.ok)).toBe(EXIT.ok);
+    expect(run.namespaces.get('termf-doomed')).toEqual({ result: 'skipped', reason: 'namespace is terminating' });
+    expect(patchesTo(front, 'termf-doomed')).toBe(0);
+    expect(patchesTo(front, 'termf-active')).toBe(1);
+  });
+
+  /** refreshed-at of the Secret in each namespace that has one (one LIST, as the admin). */
+  async function refreshedAt(): Promise<Map<string, string>> {
+    const list = JSON.parse(
+      (await kubectl(['get', 'secrets', '-A', '--field-selector', `metadata.name=${SECRET}`, '-o', 'json'])).stdout,
+    ) as { items: { metadata: { namespace: string; annotations?: Record<string, string> } }[] };
+    return new Map(
+      list.items.map((item) => [
+        item.metadata.namespace,
+        item.metadata.annotations?.['ecr-k8s-credentials/refreshed-at'] ?? '',
+      ]),
+    );
+  }
+
+  test('overload by the real kube-apiserver (API Priority and Fairness rejects the updater): every namespace has one result line, the 429s are its own plain text, a second run without the limit finishes the rest', async () => {
+    const names = range('apf', 520);
+    for (let i = 0; i < names.length; i += 260) await createNamespaces(names.slice(i, i + 260));
+    const account = 'ecr-apf-updater';
+    const role = bundleObject(loadBundle(BUNDLE_DIR), 'ClusterRole');
+    // A priority level of its own for this account: about 3 seats of the server's 600, no
+    // borrowing, no queue: what does not fit is rejected with 429 at once.
+    const limits = [
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: account, namespace: SA_NAMESPACE } },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: { name: account },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role.metadata.name },
+        subjects: [{ kind: 'ServiceAccount', name: account, namespace: SA_NAMESPACE }],
+      },
+      {
+        apiVersion: 'flowcontrol.apiserver.k8s.io/v1',
+        kind: 'PriorityLevelConfiguration',
+        metadata: { name: 'refresh-e2e-tiny' },
+        spec: {
+          type: 'Limited',
+          limited: {
+            nominalConcurrencyShares: 1,
+            lendablePercent: 0,
+            borrowingLimitPercent: 0,
+            limitResponse: { type: 'Reject' },
+          },
+        },
+      },
+      {
+        apiVersion: 'flowcontrol.apiserver.k8s.io/v1',
+        kind: 'FlowSchema',
+        metadata: { name: 'refresh-e2e-tiny' },
+        spec: {
+          priorityLevelConfiguration: { name: 'refresh-e2e-tiny' },
+          matchingPrecedence: 500,
+          distinguisherMethod: { type: 'ByUser' },
+          rules: [
+            {
+              subjects: [{ kind: 'ServiceAccount', serviceAccount: { name: account, namespace: SA_NAMESPACE } }],
+              resourceRules: [
+                { verbs: ['*'], apiGroups: ['*'], resources: ['*'], namespaces: ['*'], clusterScope: true },
+              ],
+            },
+          ],
+        },
+      },
+    ];
+    await kubectl(['apply', '-f', '-'], limits.map((doc) => JSON.stringify(doc)).join('\n---\n'));
+    const rejected = async (): Promise<number> => {
+      const metrics = (await kubectl(['get', '--raw', '/metrics'])).stdout;
+      let sum = 0;
+      for (const match of metrics.matchAll(
+        /^apiserver_flowcontrol_rejected_requests_total\{[^}]*priority_level="refresh-e2e-tiny"[^}]*\} (\d+)/gm,
+      ))
+        sum += Number(match[1]);
+      return sum;
+    };
+    try {
+      // The API server takes the new schema up within a moment; until then it is Dangling.
+      for (let i = 0; i < 50; i++) {
+        const dangling = await kubectl([
+          ...['get', 'flowschema', 'refresh-e2e-tiny'],
+          ...['-o', 'jsonpath={.status.conditions[?(@.type=="Dangling")].status}'],
+        ]);
+        if (dangling.stdout === 'False') break;
+        await sleep(200);
+      }
+      const kubeconfig = await cluster().serviceAccountKubeconfig(SA_NAMESPACE, account);
+      const rejectedBefore = await rejected();
+      const first = await refresh({ ECR_TARGET_NAMESPACES: 'apf-*', AWS_ACCOUNT_ID: ACCOUNT, KUBECONFIG: kubeconfig });
+      const rejectedDuring = (await rejected()) - rejectedBefore;
+      expect(exitOf(first, EXIT.transient)).toBe(EXIT.transient);
+      const failed = names.filter((name) => first.namespaces.get(name)?.result === 'failed');
+      const updated = names.filter((name) => first.namespaces.get(name)?.result === 'updated');
+      expect(failed.length).toBeGreaterThan(0);
+      expect(updated.length + failed.length).toBe(names.length);
+      // kube-apiserver's own answer, as it sends it (text/plain), for every failed namespace...
+      expect(new Set(failed.map((name) => first.namespaces.get(name)?.reason))).toEqual(
+        new Set(['HTTP 429: Too many requests, please try again later.']),
+      );
+      // ...and counted by its own rejection metric: every failed namespace was refused five
+      // times (the first try and curl's four retries) by this priority level.
+      expect(rejectedDuring).toBeGreaterThanOrEqual(5 * failed.length);
+      const afterFirst = await refreshedAt();
+      const firstStamp = afterFirst.get(updated[0] ?? '');
+      expect(firstStamp).toMatch(/^\d{4}-/);
+      for (const name of updated) expect(afterFirst.get(name)).toBe(firstStamp);
+      for (const name of failed) expect(afterFirst.has(name)).toBe(false);
+      console.log(
+        `[refresh-script] API Priority and Fairness: ${updated.length} of ${names.length} written, ${failed.length} failed (429), ${rejectedDuring} requests rejected`,
+      );
+
+      await kubectl(['delete', 'flowschema,prioritylevelconfiguration', 'refresh-e2e-tiny']);
+      await sleep(1_100); // refreshed-at has one-second resolution
+      const second = await refresh({ ECR_TARGET_NAMESPACES: 'apf-*', AWS_ACCOUNT_ID: ACCOUNT, KUBECONFIG: kubeconfig });
+      expect(exitOf(second, EXIT.ok)).toBe(EXIT.ok);
+      expect(resultsFor(second, names)).toEqual(names.map(() => 'updated'));
+      const afterSecond = await refreshedAt();
+      const secondStamp = afterSecond.get(names[0] ?? '');
+      expect(secondStamp! > firstStamp!).toBe(true);
+      expect(names.filter((name) => afterSecond.get(name) !== secondStamp)).toEqual([]);
+    } finally {
+      await kubectl(['delete', 'flowschema,prioritylevelconfiguration', 'refresh-e2e-tiny', '--ignore-not-found']);
+    }
   });
 
   test('registries in two regions land in one Secret, with one token call per region', async () => {

@@ -1,11 +1,12 @@
 // --patch-service-accounts against the real API server: the script from a rendered bundle, run
 // as its ServiceAccount with only the bundle's RBAC, appends the pull secret to the named
 // ServiceAccounts' imagePullSecrets. kube-controller-manager makes each namespace's `default`.
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
+  accountingErrors,
   bundleObject,
   cluster,
   e2eAvailable,
@@ -41,8 +42,11 @@ describe.skipIf(!e2eAvailable.ok)('--patch-service-accounts default,builder', ()
     ) as Account;
   }
 
-  async function refresh(): Promise<{ code: number; stdout: string; stderr: string }> {
-    return runBusyboxScript(
+  /** One run; every run is checked for one result line per namespace and a summary that adds up. */
+  async function refresh(
+    extra: Record<string, string> = {},
+  ): Promise<{ code: number; stdout: string; stderr: string }> {
+    const run = await runBusyboxScript(
       script,
       scriptEnv({
         AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
@@ -53,8 +57,11 @@ describe.skipIf(!e2eAvailable.ok)('--patch-service-accounts default,builder', ()
         ECR_TARGET_NAMESPACES: 'sa-*',
         ECR_PATCH_SERVICE_ACCOUNTS: 'default builder',
         KUBECONFIG: await cluster().serviceAccountKubeconfig(NAMESPACE, SERVICE_ACCOUNT),
+        ...extra,
       }),
     );
+    expect(accountingErrors(run.stdout)).toEqual([]);
+    return run;
   }
 
   beforeAll(async () => {
@@ -177,5 +184,77 @@ describe.skipIf(!e2eAvailable.ok)('--patch-service-accounts default,builder', ()
     );
     expect(applied.code).toBe(0);
     expect((await account('sa-1', 'ssa-probe')).imagePullSecrets).toEqual([{ name: SECRET }]);
+  });
+
+  test('a ServiceAccount read the API server refuses (its RBAC rule removed) is failed with the reason, never skipped, and the run exits 5', async () => {
+    const role = bundleObject(objects, 'ClusterRole') as BundleObject & { rules: { resources: string[] }[] };
+    const without = { ...role, rules: role.rules.filter((rule) => !rule.resources.includes('serviceaccounts')) };
+    await kubectl(['apply', '--server-side', '--force-conflicts', '-f', '-'], JSON.stringify(without));
+    try {
+      const asUpdater = `system:serviceaccount:${NAMESPACE}:${SERVICE_ACCOUNT}`;
+      // The authorizer's cache follows the role within a moment.
+      for (let i = 0; i < 50; i++) {
+        const can = await cluster().kubectl(
+          ['auth', 'can-i', 'get', 'serviceaccount/default', '-n', 'sa-1', '--as', asUpdater],
+          {
+            allowFail: true,
+          },
+        );
+        if (can.stdout.trim() === 'no') break;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      const run = await refresh();
+      expect(run.code).toBe(5);
+      for (const ns of ['sa-1', 'sa-2']) {
+        for (const name of ['default', 'builder']) {
+          expect(run.stdout).toMatch(
+            new RegExp(
+              `^level=error event=serviceaccount namespace=${ns} name=${name} result=failed reason="read: HTTP 403: serviceaccounts \\\\"${name}\\\\" is forbidden: `,
+              'm',
+            ),
+          );
+        }
+      }
+      expect(run.stdout).not.toMatch(/event=serviceaccount .*result=skipped/);
+      expect(run.stdout).toMatch(/event=summary .*failed=0 .*accounts_failed=4 .*exit_code=5$/m);
+    } finally {
+      await kubectl(['apply', '--server-side', '--force-conflicts', '-f', '-'], JSON.stringify(role));
+    }
+  });
+
+  test('an account changed between its read and its patch: the guarded patch is refused, the account read again and patched, the change kept', async () => {
+    await kubectl(['create', 'namespace', 'sa-race']);
+    await kubectl(['wait', '--for=create', 'serviceaccount/default', '-n', 'sa-race', '--timeout=60s']);
+    // jq reads the accounts the script just fetched; right after that first read, someone else
+    // annotates sa-race's default account, so the resourceVersion the patch tests is stale.
+    const shimDir = mkdtempSync(join(tmpdir(), 'sa-race-'));
+    const base = scriptEnv({});
+    const [busybox, tools] = (base.PATH ?? '').split(':');
+    const marker = join(shimDir, 'changed');
+    writeFileSync(
+      join(shimDir, 'jq'),
+      [
+        '#!/bin/sh',
+        `"${join(tools ?? '', 'jq')}" "$@"`,
+        'rc=$?',
+        `case "$*" in *input_filename*) if [ ! -e "${marker}" ]; then : >"${marker}"`,
+        `  KUBECONFIG="${cluster().adminKubeconfig}" "${join(tools ?? '', 'kubectl')}" annotate serviceaccount default -n sa-race e2e/touched=yes >/dev/null 2>&1; fi ;;`,
+        'esac',
+        'exit $rc',
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    const run = await refresh({ PATH: `${busybox}:${shimDir}:${tools}`, ECR_TARGET_NAMESPACES: 'sa-race' });
+    expect(existsSync(marker)).toBe(true);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('event=serviceaccount namespace=sa-race name=default result=patched');
+    const raced = JSON.parse(
+      (await kubectl(['get', 'serviceaccount', 'default', '-n', 'sa-race', '-o', 'json'])).stdout,
+    ) as Account & {
+      metadata: { annotations?: Record<string, string> };
+    };
+    expect(raced.imagePullSecrets).toEqual([{ name: SECRET }]);
+    expect(raced.metadata.annotations?.['e2e/touched']).toBe('yes');
   });
 });

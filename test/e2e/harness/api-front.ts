@@ -3,14 +3,20 @@
 // other request is forwarded unchanged, credentials included, so the API server still decides.
 import { readFileSync } from 'node:fs';
 import { request, Agent } from 'node:https';
-import { createSecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import { constants, createSecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import type { Socket } from 'node:net';
 
 /**
- * What the front answers itself: a status and headers (and with `echo`, a Status whose message
- * quotes the request body, as a careless admission webhook might), or undefined to forward.
+ * What the front answers itself: a status and headers with a JSON Status (with `echo`, its
+ * message quotes the request body, as a careless admission webhook might) or with `body` as it
+ * is (a proxy's HTML page, say); `reset` resets the request's stream (HTTP/2 RST_STREAM, as a
+ * proxy dropping it does); `stall` never answers; undefined forwards the request.
  */
-export type FrontAnswer = { status: number; headers?: Record<string, string>; echo?: boolean } | undefined;
+export type FrontAnswer =
+  | { status: number; headers?: Record<string, string>; echo?: boolean; body?: string }
+  | { reset: true }
+  | { stall: true }
+  | undefined;
 
 export interface ApiFront {
   /** https://127.0.0.1:PORT; its certificate names `localhost`. */
@@ -68,9 +74,20 @@ export async function startApiFront(opts: {
         forward(req, res);
         return;
       }
+      if ('stall' in own) return;
+      if ('reset' in own) {
+        if (req.httpVersion === '2.0') req.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+        else req.socket.destroy();
+        return;
+      }
       const body: Buffer[] = [];
       req.on('data', (chunk: Buffer) => body.push(chunk));
       req.on('end', () => {
+        if (own.body !== undefined) {
+          res.writeHead(own.status, { 'content-type': 'text/html', ...own.headers });
+          res.end(own.body);
+          return;
+        }
         const message = `front answered ${own.status}${own.echo ? `: ${Buffer.concat(body).toString('utf8')}` : ''}`;
         res.writeHead(own.status, { 'content-type': 'application/json', ...own.headers });
         res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message }));

@@ -4,7 +4,16 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { busyboxPath, cluster, e2eAvailable, runBusyboxScript, scriptEnv, startMoto, type Moto } from './index.js';
+import {
+  accountingErrors,
+  busyboxPath,
+  cluster,
+  e2eAvailable,
+  runBusyboxScript,
+  scriptEnv,
+  startMoto,
+  type Moto,
+} from './index.js';
 import { run } from './process.js';
 
 describe.skipIf(!e2eAvailable.ok)('control plane', () => {
@@ -152,5 +161,37 @@ describe.skipIf(!e2eAvailable.ok)('moto', () => {
     const second = await aws(m.endpoint, ['sts', 'get-caller-identity']);
     expect(second.code).not.toBe(0);
     expect(second.stderr).toContain('InvalidClientTokenId');
+  });
+});
+
+describe('accountingErrors (the one-result-per-namespace check every run gets)', () => {
+  const line = (namespace: string, result: string) =>
+    `level=info event=namespace namespace=${namespace} result=${result}`;
+  const summary = (selected: number, updated: number, skipped: number, conflict: number, failed: number) =>
+    `level=info event=summary namespaces=9 selected=${selected} updated=${updated} skipped=${skipped} conflict=${conflict} failed=${failed} exit_code=0`;
+
+  test('a run where each namespace has one line and the counts add up passes', () => {
+    const log = [line('a', 'updated'), line('b', 'skipped'), line('c', 'failed'), summary(3, 1, 1, 0, 1)];
+    expect(accountingErrors(log.join('\n'))).toEqual([]);
+  });
+
+  test('a missing line, a second line, a count that does not add up and an unknown result are each caught', () => {
+    expect(accountingErrors([line('a', 'updated'), summary(2, 2, 0, 0, 0)].join('\n'))).toEqual([
+      '1 namespaces have a result line, selected=2',
+      'summary updated=2, but 1 result=updated lines',
+    ]);
+    expect(accountingErrors([line('a', 'updated'), line('a', 'failed'), summary(1, 1, 0, 0, 0)].join('\n'))).toEqual([
+      'namespace a: 2 result lines',
+      'summary failed=0, but 1 result=failed lines',
+    ]);
+    expect(accountingErrors([line('a', 'updated'), summary(1, 1, 0, 0, 1)].join('\n'))).toEqual([
+      'summary: updated=1 + skipped=0 + conflict=0 + failed=1 = 2, not selected=1',
+      'summary failed=1, but 0 result=failed lines',
+    ]);
+    expect(accountingErrors([line('a', 'lost'), summary(1, 0, 0, 0, 0)].join('\n'))).toEqual([
+      'namespace a: result "lost" is none of updated, skipped, conflict, failed',
+      'summary: updated=0 + skipped=0 + conflict=0 + failed=0 = 0, not selected=1',
+    ]);
+    expect(accountingErrors(line('a', 'updated'))).toEqual(['1 namespace result line(s) but no summary line']);
   });
 });

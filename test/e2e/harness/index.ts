@@ -25,3 +25,4 @@ export { createServingCert } from './pki.js';
 export { installCrds, promtoolPath } from './crds.js';
 export { startApiFront, type ApiFront, type FrontAnswer } from './api-front.js';
 export { writeKubeconfig } from './kubeconfig.js';
+export { accountingErrors, parseLogfmt, type LogRecord } from './results.js';
