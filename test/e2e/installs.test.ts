@@ -9,6 +9,7 @@ import { stringify } from 'yaml';
 import { afterAll, describe, expect, test } from 'vitest';
 import { ENV_LISTS_LIMIT, ENV_STRING_LIMIT } from '../../src/config.js';
 import {
+  DIST_DIR,
   bundleObject,
   busyboxPath,
   cluster,
@@ -108,6 +109,46 @@ describe.skipIf(!e2eAvailable.ok)('two installs in one cluster', () => {
       'installs-team-a-1',
       'installs-team-b-1',
     ]);
+  });
+});
+
+describe.skipIf(!e2eAvailable.ok)('upgrading from the bundle that named them ecr-credential-updater', () => {
+  test('kubectl apply of the new bundle leaves the old ClusterRole and binding; the README line deletes them', async () => {
+    // What the previous bundle applied: the same ClusterRole and binding, named after the
+    // ServiceAccount.
+    const objects = loadBundle(DIST_DIR);
+    const previous = ['ClusterRole', 'ClusterRoleBinding'].map((kind) => {
+      const object = structuredClone(bundleObject(objects, kind));
+      object.metadata = { name: SERVICE_ACCOUNT, labels: { 'app.kubernetes.io/part-of': 'ecr-k8s-credentials' } };
+      if (kind === 'ClusterRoleBinding') (object.roleRef as { name: string }).name = SERVICE_ACCOUNT;
+      return object;
+    });
+    const input = JSON.stringify({ apiVersion: 'v1', kind: 'List', items: previous });
+    expect(await kubectl(['apply', '--server-side', '-f', '-'], { input })).toMatchObject({ code: 0 });
+    expect(await kubectl(['apply', '--server-side', '--validate=strict', '-f', DIST_DIR])).toMatchObject({ code: 0 });
+
+    const rbac = async () =>
+      (await kubectl(['get', 'clusterrole,clusterrolebinding', '-o', 'name'])).stdout
+        .split('\n')
+        .filter((name) => /(ecr-credential-updater|ecr-k8s-credentials-ecr-updater)$/.test(name))
+        .sort();
+    expect(await rbac()).toEqual([
+      'clusterrole.rbac.authorization.k8s.io/ecr-credential-updater',
+      'clusterrole.rbac.authorization.k8s.io/ecr-k8s-credentials-ecr-updater',
+      'clusterrolebinding.rbac.authorization.k8s.io/ecr-credential-updater',
+      'clusterrolebinding.rbac.authorization.k8s.io/ecr-k8s-credentials-ecr-updater',
+    ]);
+    // README, "Several installs in one cluster":
+    await kubectl(['delete', 'clusterrolebinding,clusterrole', 'ecr-credential-updater']);
+    expect(await rbac()).toEqual([
+      'clusterrole.rbac.authorization.k8s.io/ecr-k8s-credentials-ecr-updater',
+      'clusterrolebinding.rbac.authorization.k8s.io/ecr-k8s-credentials-ecr-updater',
+    ]);
+    const canList = await kubectl([
+      ...['auth', 'can-i', 'list', 'namespaces'],
+      `--as=system:serviceaccount:ecr-updater:${SERVICE_ACCOUNT}`,
+    ]);
+    expect(canList.stdout.trim()).toBe('yes');
   });
 });
 
