@@ -22,6 +22,7 @@ const LAYOUT: ReadonlyArray<readonly [constructId: string, file: string]> = [
   ['Namespace', '00-namespace.yaml'],
   ['ServiceAccount', '10-service-account.yaml'],
   ['Rbac', '20-rbac.yaml'],
+  ['ArgocdRepoCredsRbac', '25-argocd-repo-creds-rbac.yaml'],
   ['NetworkPolicy', '30-network-policy.yaml'],
   ['RefreshScript', '40-refresh-script.yaml'],
   ['CronJob', '50-cron-job.yaml'],

@@ -55,6 +55,7 @@ export const DEFAULTS: EcrCredentialsConfig = {
   adoptExistingSecrets: false,
   watchNamespaces: false,
   patchServiceAccounts: [],
+  argocdRepoCreds: '',
   cpuRequest: '50m',
   cpuLimit: '100m',
   memoryRequest: '32Mi',
@@ -163,6 +164,19 @@ export function resolveOptions(options: RawOptions, naming: Naming): EcrCredenti
   return config;
 }
 
+/**
+ * The Argo CD repo-creds Secrets a run writes: per registry (the own one first, then each
+ * --registry), one for Helm OCI charts and one for OCI sources. They go by position, not host,
+ * because the own registry's account id is unknown at synth time and the Role must name them.
+ * The script (ecr-argocd.sh) names them the same way.
+ */
+export function argocdRepoCredsNames(secretName: string, extraRegistries: number): string[] {
+  return Array.from({ length: extraRegistries + 1 }, (_, index) => [
+    `${secretName}-argocd-helm-${index}`,
+    `${secretName}-argocd-oci-${index}`,
+  ]).flat();
+}
+
 /** Namespaces the bundle must never own: it labels its namespace for Pod Security "restricted". */
 const SHARED_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -194,6 +208,22 @@ function checkNames(config: EcrCredentialsConfig, { source }: Naming): string[] 
       problems.push(
         `${source('patchServiceAccounts')} "${account}" is not a ServiceAccount name: use lowercase letters, digits, ` +
           `"-" and ".", starting and ending with a letter or digit, e.g. "default".`,
+      );
+    }
+  }
+  if (config.argocdRepoCreds !== '' && !isDnsLabel(config.argocdRepoCreds)) {
+    problems.push(
+      `${source('argocdRepoCreds')} "${config.argocdRepoCreds}" is not a valid namespace name: give the namespace ` +
+        `Argo CD runs in, e.g. "argocd".`,
+    );
+  }
+  if (config.argocdRepoCreds !== '') {
+    const longest = argocdRepoCredsNames(config.secretName, config.registry.length).at(-1) ?? '';
+    if (longest.length > 253) {
+      problems.push(
+        `${source('secretName')} "${config.secretName.slice(0, 40)}..." (${config.secretName.length} characters) is too ` +
+          `long for ${source('argocdRepoCreds')}: the Argo CD Secrets are named after it with "-argocd-oci-N" appended, ` +
+          `at most 253 characters in all. Use a shorter name.`,
       );
     }
   }

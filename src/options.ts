@@ -157,6 +157,11 @@ export interface RefreshOptions {
    */
   readonly patchServiceAccounts?: readonly string[];
   /**
+   * Argo CD's namespace (e.g. "argocd"): it gets repo-creds Secrets for Helm OCI charts and OCI sources from each registry.
+   * @default - none
+   */
+  readonly argocdRepoCreds?: string;
+  /**
    * CPU request of the refresh container and of the watcher's.
    * @default 50m
    */
@@ -401,6 +406,13 @@ export const OPTIONS: { readonly [K in OptionName]-?: OptionSpec } = {
     type: 'list',
     describe:
       'ServiceAccounts (e.g. "default") that list the pull secret in imagePullSecrets in every target namespace, so pods need no imagePullSecrets of their own',
+    defaultText: '- none',
+  },
+  argocdRepoCreds: {
+    flag: 'argocd-repo-creds',
+    type: 'string',
+    describe:
+      'Argo CD\'s namespace (e.g. "argocd"): the refresh also writes there, per registry, repo-creds Secrets that let Argo CD pull Helm OCI charts and OCI sources from ECR',
     defaultText: '- none',
   },
   cpuRequest: {

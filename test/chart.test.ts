@@ -291,6 +291,38 @@ describe('flags reach the objects', () => {
     expect(files.find((file) => file.path === 'Kustomization')?.content).not.toMatch(/network-policy|initial-job/);
   });
 
+  test('--argocd-repo-creds: a Role and RoleBinding in that namespace for the repo-creds names only, in their own file', () => {
+    const options = { argocdRepoCreds: 'argocd', registry: ['210987654321.dkr.ecr.eu-west-1.amazonaws.com'] };
+    expect(render(options).map((file) => file.path)).toContain('25-argocd-repo-creds-rbac.yaml');
+    const objects = appliedObjects(options);
+    const role = objects.find((object) => object.kind === 'Role' && object.metadata.namespace === 'argocd');
+    expect(role).toMatchObject({
+      metadata: { name: 'ecr-credential-updater-argocd-repo-creds' },
+      rules: [
+        {
+          apiGroups: [''],
+          resources: ['secrets'],
+          resourceNames: [
+            'ecr-registry-credentials-argocd-helm-0',
+            'ecr-registry-credentials-argocd-oci-0',
+            'ecr-registry-credentials-argocd-helm-1',
+            'ecr-registry-credentials-argocd-oci-1',
+          ],
+          verbs: ['create', 'patch'],
+        },
+      ],
+    });
+    const binding = objects.find((object) => object.kind === 'RoleBinding' && object.metadata.namespace === 'argocd');
+    expect(binding).toMatchObject({
+      roleRef: { kind: 'Role', name: 'ecr-credential-updater-argocd-repo-creds' },
+      subjects: [{ kind: 'ServiceAccount', name: 'ecr-credential-updater', namespace: 'ecr-updater' }],
+    });
+    expect(envOf(cronJobPod(objects)).ECR_ARGOCD_NAMESPACE).toBe('argocd');
+    // Nothing of it without the flag, and no cluster-wide right to any Secret but the pull secret.
+    expect(JSON.stringify(appliedObjects({}))).not.toContain('argocd');
+    expect(envOf(cronJobPod(appliedObjects({}))).ECR_ARGOCD_NAMESPACE).toBeUndefined();
+  });
+
   test('CPU and memory flags', () => {
     const pod = cronJobPod(
       appliedObjects({ cpuRequest: '100m', cpuLimit: '1', memoryRequest: '128Mi', memoryLimit: '256Mi' }),

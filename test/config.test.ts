@@ -225,6 +225,16 @@ const BAD_OPTIONS: [string, RawOptions, string][] = [
     '--patch-service-accounts "Default" is not a ServiceAccount name: use lowercase letters, digits, "-" and ".", starting and ending with a letter or digit, e.g. "default".',
   ],
   [
+    'Argo CD namespace not a namespace name',
+    { argocdRepoCreds: 'Argo_CD' },
+    '--argocd-repo-creds "Argo_CD" is not a valid namespace name: give the namespace Argo CD runs in, e.g. "argocd".',
+  ],
+  [
+    'Argo CD Secret names over 253 characters',
+    { argocdRepoCreds: 'argocd', secretName: 'p'.repeat(241) },
+    `--secret-name "${'p'.repeat(40)}..." (241 characters) is too long for --argocd-repo-creds: the Argo CD Secrets are named after it with "-argocd-oci-N" appended, at most 253 characters in all. Use a shorter name.`,
+  ],
+  [
     'a proxy without a port',
     { httpsProxy: 'http://proxy.internal' },
     '--https-proxy "http://proxy.internal" is not a proxy URL with a port. Use http://HOST:PORT, e.g. "http://proxy.internal:3128".',
@@ -361,6 +371,7 @@ describe('resolveConfig accepts', () => {
     adoptExistingSecrets: true,
     watchNamespaces: true,
     patchServiceAccounts: ['default', 'builder'],
+    argocdRepoCreds: 'argocd',
     cpuRequest: '0.1',
     cpuLimit: '1',
     memoryRequest: '100M',

@@ -1,9 +1,10 @@
 import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import { Construct } from 'constructs';
-import { ConfigError, noProxyList, PROP_NAMING, proxyPort, resolveOptions } from '../config.js';
+import { argocdRepoCredsNames, ConfigError, noProxyList, PROP_NAMING, proxyPort, resolveOptions } from '../config.js';
 import { expectedType, OPTIONS, PROP_NAMES, type PropName, type RefreshOptions } from '../options.js';
 import { readRefreshScripts } from '../refresh-scripts.js';
 import { closest } from '../suggest.js';
+import { ArgocdRepoCredsRbac } from './argocd-repo-creds-rbac.js';
 import { EgressNetworkPolicy } from './egress-network-policy.js';
 import { InitialRefreshJob } from './initial-refresh-job.js';
 import { clusterScopedName, PART_OF, recommendedLabels, REFRESH_POD_LABELS } from './labels.js';
@@ -68,6 +69,15 @@ export class EcrCredentialRefresh extends Construct {
       watchNamespaces: config.watchNamespaces,
       patchServiceAccounts: config.patchServiceAccounts,
     });
+    if (config.argocdRepoCreds !== '') {
+      new ArgocdRepoCredsRbac(this, 'ArgocdRepoCredsRbac', {
+        name: `${config.serviceAccount}-argocd-repo-creds`,
+        namespace: config.argocdRepoCreds,
+        serviceAccountNamespace: namespace,
+        serviceAccountName: serviceAccount.name,
+        secretNames: argocdRepoCredsNames(config.secretName, config.registry.length),
+      });
+    }
     if (config.networkPolicy) {
       new EgressNetworkPolicy(this, 'NetworkPolicy', {
         namespace,
@@ -95,6 +105,7 @@ export class EcrCredentialRefresh extends Construct {
       namespaceSelector: config.namespaceSelector,
       adoptExistingSecrets: config.adoptExistingSecrets,
       patchServiceAccounts: config.patchServiceAccounts,
+      argocdNamespace: config.argocdRepoCreds,
       ...(config.httpsProxy === '' ? {} : { proxy: { url: config.httpsProxy, noProxy: noProxyList(config) } }),
       awsEndpoints: { ecr: config.awsEndpointUrlEcr, sts: config.awsEndpointUrlSts, fips: config.fips },
       resources: config,

@@ -45,6 +45,8 @@ export interface RefreshPodProps {
   readonly adoptExistingSecrets?: boolean;
   /** ServiceAccounts that get the pull secret appended to imagePullSecrets. @default - none */
   readonly patchServiceAccounts?: readonly string[];
+  /** Argo CD's namespace, which gets repo-creds Secrets. @default - none */
+  readonly argocdNamespace?: string;
   /** Proxy for the AWS calls and what bypasses it. @default - no proxy */
   readonly proxy?: { readonly url: string; readonly noProxy: readonly string[] };
   /** AWS endpoint overrides and FIPS. @default - public regional endpoints */
@@ -158,6 +160,7 @@ export function refreshPodTemplate(props: RefreshPodProps, mode: 'job' | 'watch'
     ...((props.patchServiceAccounts ?? []).length > 0
       ? [{ name: 'ECR_PATCH_SERVICE_ACCOUNTS', value: (props.patchServiceAccounts ?? []).join(' ') }]
       : []),
+    ...(props.argocdNamespace ? [{ name: 'ECR_ARGOCD_NAMESPACE', value: props.argocdNamespace }] : []),
   ];
   if (mode === 'job') {
     env.push(

@@ -147,6 +147,7 @@ read_settings() {
   account_id=${AWS_ACCOUNT_ID:-}
   session_name=${AWS_ROLE_SESSION_NAME:-ecr-k8s-credentials}
   patch_service_account_names=${ECR_PATCH_SERVICE_ACCOUNTS:-}
+  argocd_namespace=${ECR_ARGOCD_NAMESPACE:-}
   transient_pause=${ECR_TRANSIENT_PAUSE_SECONDS:-30}
 
   is_region "$aws_region" ||
@@ -181,6 +182,9 @@ read_settings() {
       *[!a-z0-9.-]* | [.-]* | *[.-]) die "$EXIT_CONFIG" "ECR_PATCH_SERVICE_ACCOUNTS entry \"$rs_account\" is not a ServiceAccount name; use lowercase letters, digits, '-' and '.', e.g. default" ;;
     esac
   done
+  case $argocd_namespace in
+    *[!a-z0-9-]* | -* | *-) die "$EXIT_CONFIG" "ECR_ARGOCD_NAMESPACE \"$argocd_namespace\" is not a namespace name; use lowercase letters, digits and '-', e.g. argocd" ;;
+  esac
   case $account_id in
     '' | [0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]) ;;
     *) die "$EXIT_CONFIG" "AWS_ACCOUNT_ID \"$account_id\" must be 12 digits, or empty to ask AWS STS" ;;

@@ -16,6 +16,7 @@
 #   ecr-namespaces.sh  the namespace listing and selection
 #   ecr-write.sh       the Secret writes and each namespace's result
 #   ecr-service-accounts.sh  ServiceAccounts that list the Secret in imagePullSecrets
+#   ecr-argocd.sh      Argo CD repo-creds Secrets for Helm OCI charts and OCI sources
 #   ecr-watch.sh       the watch mode (first argument `watch`): new namespaces within seconds
 #   ecr-events.sh      a Warning Event on the Job when a run ends with failures or conflicts
 #
@@ -45,6 +46,8 @@
 #                           ServiceAccount token and CA and KUBERNETES_SERVICE_HOST/PORT
 #   ECR_PATCH_SERVICE_ACCOUNTS  ServiceAccount names (space-separated) that get the Secret
 #                           appended to imagePullSecrets in every target namespace [none]
+#   ECR_ARGOCD_NAMESPACE    Argo CD's namespace: it gets two repo-creds Secrets per registry,
+#                           <secret>-argocd-helm-N and <secret>-argocd-oci-N [none]
 #   ECR_JOB_NAME, ECR_JOB_UID, ECR_POD_NAMESPACE  the Job this run belongs to (downward API);
 #                           a run with failures or conflicts leaves an Event on it [none: no Event]
 #   ECR_TRANSIENT_PAUSE_SECONDS  how long a run whose only failures may pass (exit 6) waits
@@ -58,7 +61,7 @@
 #   2  configuration error; nothing was written
 #   3  AWS error: the account id or an ECR token could not be obtained; nothing was written
 #   4  Kubernetes error: the namespaces could not be listed; nothing was written
-#   5  at least one namespace (or ServiceAccount) failed for good (conflict, 403, 400, 422...);
+#   5  at least one namespace (or ServiceAccount, or Argo CD Secret) failed for good (conflict, 403, 400, 422...);
 #      every other namespace was written. The Job fails at once: a retry would end the same.
 #   6  the only failures may pass: no answer, 429 or 5xx after curl's retries; every other
 #      namespace was written. The run first waits ECR_TRANSIENT_PAUSE_SECONDS, then the Job
@@ -70,6 +73,7 @@
 #   level=warn event=namespace namespace=old result=skipped reason="namespace is terminating"
 #   level=error event=namespace namespace=app result=conflict reason="..."
 #   level=error event=namespace namespace=app2 result=failed reason="..."
+#   level=info event=argocd-repo-creds namespace=argocd secret=S-argocd-helm-0 result=updated
 #   level=info event=summary selected=4 updated=1 skipped=1 conflict=1 failed=1 ... exit_code=5
 # result is one of updated | skipped | conflict | failed; grep 'result=failed' finds failures.
 # Every selected namespace gets exactly one such line, and updated + skipped + conflict + failed
@@ -113,6 +117,8 @@ esac
 . "$script_dir/ecr-write.sh"
 # shellcheck source=SCRIPTDIR/ecr-service-accounts.sh
 . "$script_dir/ecr-service-accounts.sh"
+# shellcheck source=SCRIPTDIR/ecr-argocd.sh
+. "$script_dir/ecr-argocd.sh"
 # shellcheck source=SCRIPTDIR/ecr-watch.sh
 . "$script_dir/ecr-watch.sh"
 # shellcheck source=SCRIPTDIR/ecr-events.sh
@@ -155,11 +161,12 @@ list_namespaces
 select_namespaces report-missing
 write_secrets
 patch_service_accounts
+write_argocd_repo_creds
 
 if [ "$lost_workers" -gt 0 ]; then
   exit_code=$EXIT_UNEXPECTED
   level=error
-elif [ "$((conflicts + failed + accounts_failed - failed_transient))" -gt 0 ]; then
+elif [ "$((conflicts + failed + accounts_failed + argocd_failed - failed_transient))" -gt 0 ]; then
   # A conflict is not success: a Secret nobody refreshes expires within 12 hours.
   exit_code=$EXIT_PARTIAL
   level=error
@@ -170,11 +177,12 @@ else
   exit_code=0
   level=info
 fi
-# accounts_summary is "accounts_patched=N ..." or empty; its words hold no spaces and set -f is on.
+# accounts_summary is "accounts_patched=N ..." or empty, argocd_summary likewise; their words hold
+# no spaces and set -f is on.
 # shellcheck disable=SC2086
 log "$level" summary "namespaces=$listed_count" "selected=$selected" "updated=$updated" \
   "skipped=$skipped" "conflict=$conflicts" "failed=$failed" "lost_workers=$lost_workers" \
-  $accounts_summary "seconds=$(($(date -u +%s) - started_at))" "exit_code=$exit_code"
+  $accounts_summary $argocd_summary "seconds=$(($(date -u +%s) - started_at))" "exit_code=$exit_code"
 [ "$exit_code" -eq 0 ] || report_run_event
 [ "$exit_code" -ne "$EXIT_TRANSIENT" ] || pause_before_retry
 exit "$exit_code"
