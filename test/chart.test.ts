@@ -297,7 +297,7 @@ describe('flags reach the objects', () => {
     const objects = appliedObjects(options);
     const role = objects.find((object) => object.kind === 'Role' && object.metadata.namespace === 'argocd');
     expect(role).toMatchObject({
-      metadata: { name: 'ecr-credential-updater-argocd-repo-creds' },
+      metadata: { name: 'ecr-k8s-credentials-ecr-updater-argocd-repo-creds' },
       rules: [
         {
           apiGroups: [''],
@@ -314,7 +314,7 @@ describe('flags reach the objects', () => {
     });
     const binding = objects.find((object) => object.kind === 'RoleBinding' && object.metadata.namespace === 'argocd');
     expect(binding).toMatchObject({
-      roleRef: { kind: 'Role', name: 'ecr-credential-updater-argocd-repo-creds' },
+      roleRef: { kind: 'Role', name: 'ecr-k8s-credentials-ecr-updater-argocd-repo-creds' },
       subjects: [{ kind: 'ServiceAccount', name: 'ecr-credential-updater', namespace: 'ecr-updater' }],
     });
     expect(envOf(cronJobPod(objects)).ECR_ARGOCD_NAMESPACE).toBe('argocd');

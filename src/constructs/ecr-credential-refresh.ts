@@ -71,7 +71,8 @@ export class EcrCredentialRefresh extends Construct {
     });
     if (config.argocdRepoCreds !== '') {
       new ArgocdRepoCredsRbac(this, 'ArgocdRepoCredsRbac', {
-        name: `${config.serviceAccount}-argocd-repo-creds`,
+        // Argo CD's namespace is shared by every install: the name is the install's, as the ClusterRole's.
+        name: `${clusterScopedName(namespace)}-argocd-repo-creds`,
         namespace: config.argocdRepoCreds,
         serviceAccountNamespace: namespace,
         serviceAccountName: serviceAccount.name,
@@ -145,6 +146,7 @@ const COMPONENTS: Readonly<Record<string, string>> = {
   Namespace: 'namespace',
   ServiceAccount: 'rbac',
   Rbac: 'rbac',
+  ArgocdRepoCredsRbac: 'rbac',
   NetworkPolicy: 'network-policy',
   RefreshScript: 'script',
   CronJob: 'refresh',
