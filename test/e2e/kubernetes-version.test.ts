@@ -54,7 +54,7 @@ const VARIANTS: { name: string; namespace: string; args: string[] }[] = [
       ...['--watch-namespaces', '--prometheus-rule', '--prometheus-rule-labels', 'release=kube-prometheus-stack'],
       ...['--prometheus-rule-runbook-url', 'https://wiki.example.com/ecr', '--patch-service-accounts', 'default'],
       ...['--https-proxy', 'http://proxy.internal:3128', '--egress-cidr', '10.1.2.3/32'],
-      ...['--api-server-cidr', '10.0.0.10/32', '--gitops', 'flux'],
+      ...['--api-server-cidr', '10.0.0.10/32', '--gitops', 'flux', '--argocd-repo-creds', 'version-argocd'],
     ],
   },
   {
@@ -90,6 +90,9 @@ describe.skipIf(!e2eAvailable.ok)(`Kubernetes 1.${MINIMUM_MINOR}, the minimum RE
     async ({ namespace, args }) => {
       await installCrds();
       const dir = await synthBundle(['--namespace', namespace, ...args]);
+      // --argocd-repo-creds writes into Argo CD's namespace, which the bundle does not create.
+      const argocd = args[args.indexOf('--argocd-repo-creds') + 1];
+      if (args.includes('--argocd-repo-creds') && argocd) await kubectl(['create', 'namespace', argocd]);
       const objects = loadBundle(dir);
       const applied = await kubectl(['apply', '--server-side', '--validate=strict', '-f', dir], { allowFail: true });
       created.push(namespace);
