@@ -14,11 +14,11 @@ export interface MotoServer {
   stop(): Promise<void>;
 }
 
-/** moto with authentication off, on a free loopback port. */
-export function startMotoServer(python: string): Promise<MotoServer> {
+/** moto with authentication off, on a free loopback port; `args` go to moto_server.py. */
+export function startMotoServer(python: string, args: readonly string[] = []): Promise<MotoServer> {
   // Only what Python needs: an inherited AWS_* variable would change moto's behaviour.
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', PYTHONUNBUFFERED: '1' };
-  const child = spawn(python, [SERVER_SCRIPT, '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(python, [SERVER_SCRIPT, '--port', '0', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   killOnExit(child);
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {

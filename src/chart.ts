@@ -1,6 +1,6 @@
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import type { EcrCredentialsConfig } from './config.js';
+import { DEFAULTS, type EcrCredentialsConfig } from './config.js';
 import { AwsCredentialsSecretTemplate } from './constructs/aws-credentials-secret-template.js';
 import { EcrCredentialRefresh } from './constructs/ecr-credential-refresh.js';
 import type { RefreshScripts } from './constructs/refresh-script-config-map.js';
@@ -25,7 +25,14 @@ export class EcrCredentialsChart extends Chart {
   constructor(scope: Construct, id: string, props: EcrCredentialsChartProps) {
     // Namespaces are set per object: a chart namespace would be stamped on cluster-scoped ones too.
     super(scope, id, { disableResourceNameHashes: true });
-    const settings = Object.fromEntries(PROP_NAMES.map((name) => [name, props.config[name]]));
+    // Only what differs from the defaults is passed, as a user would: the construct refuses
+    // options given for another mode (a key Secret name with web identity, say).
+    const settings = Object.fromEntries(
+      PROP_NAMES.filter((name) => JSON.stringify(props.config[name]) !== JSON.stringify(DEFAULTS[name])).map((name) => [
+        name,
+        props.config[name],
+      ]),
+    );
     this.refresh = new EcrCredentialRefresh(this, 'Refresh', { ...settings, scripts: props.scripts });
   }
 }

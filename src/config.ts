@@ -2,14 +2,18 @@ import { type AuthMode, OPTIONS, OPTION_NAMES, type OptionName, type RawOptions 
 import {
   ECR_REGISTRY_HOST,
   FIPS_REGION,
+  arnPartition,
   IAM_ROLE_ARN,
   REGION,
+  regionPartition,
   registryHostFrom,
+  registryRegion,
   splitRegistry,
 } from './validation/aws.js';
 import { CronSyntaxError, parseCron, runGaps } from './validation/cron.js';
 import {
   isDnsLabel,
+  DNS_SUBDOMAIN_MAX,
   imageVersion,
   isDnsSubdomain,
   isImageReference,
@@ -21,6 +25,7 @@ import {
   suggestDnsLabel,
 } from './validation/kubernetes.js';
 import { checkCidr } from './validation/network.js';
+import { quote } from './quote.js';
 import { isGitOpsTool } from './constructs/initial-refresh-job.js';
 
 /** The validated settings everything is built from. Lists are deduplicated, in input order. */
@@ -154,6 +159,9 @@ export function resolveOptions(options: RawOptions, naming: Naming): EcrCredenti
     ...checkNetwork(config, naming),
     ...checkResources(config, naming),
     ...checkGitOps(config, naming),
+    ...checkEmptyLists(options, naming),
+    ...checkUnusedOptions(options, config, naming),
+    ...checkPartitions(config, naming),
     ...checkEnvironmentSize(config, naming),
     ...checkAlerting(config, naming),
   ];
@@ -184,21 +192,32 @@ function checkNames(config: EcrCredentialsConfig, { source }: Naming): string[] 
   const problems: string[] = [];
   if (!isDnsLabel(config.namespace)) {
     problems.push(
-      `${source('namespace')} "${config.namespace}" is not a valid namespace name: use at most 63 lowercase ` +
+      `${source('namespace')} ${quote(config.namespace)} is not a valid namespace name: use at most 63 lowercase ` +
         `letters, digits and "-", starting and ending with a letter or digit, e.g. "${suggestDnsLabel(config.namespace)}".`,
     );
   }
   if (SHARED_NAMESPACES.includes(config.namespace)) {
     problems.push(
-      `${source('namespace')} "${config.namespace}" is a namespace other workloads live in; the bundle owns its ` +
+      `${source('namespace')} ${quote(config.namespace)} is a namespace other workloads live in; the bundle owns its ` +
         `namespace and labels it to enforce Pod Security "restricted", which would block pods there. Use a ` +
         `dedicated namespace, e.g. "ecr-updater".`,
     );
+  } else if (config.namespace.startsWith('kube-')) {
+    problems.push(
+      `${source('namespace')} ${quote(config.namespace)} starts with "kube-", the prefix Kubernetes keeps for its own ` +
+        `namespaces; the bundle owns its namespace and labels it for Pod Security "restricted". Use a dedicated ` +
+        `namespace, e.g. "ecr-updater".`,
+    );
   }
   for (const name of ['serviceAccount', 'secretName', 'awsSecretName'] as const) {
-    if (!isDnsSubdomain(config[name])) {
+    if (config[name].length > DNS_SUBDOMAIN_MAX) {
       problems.push(
-        `${source(name)} "${config[name]}" is not a valid Kubernetes object name: use lowercase letters, digits, ` +
+        `${source(name)} ${quote(config[name])} is ${config[name].length} characters long; a Kubernetes object name ` +
+          `has at most ${DNS_SUBDOMAIN_MAX}. Use a shorter name, e.g. ${quote(DEFAULTS[name])}.`,
+      );
+    } else if (!isDnsSubdomain(config[name])) {
+      problems.push(
+        `${source(name)} ${quote(config[name])} is not a valid Kubernetes object name: use lowercase letters, digits, ` +
           `"-" and ".", starting and ending with a letter or digit, e.g. "${suggestDnsLabel(config[name])}".`,
       );
     }
@@ -206,14 +225,14 @@ function checkNames(config: EcrCredentialsConfig, { source }: Naming): string[] 
   for (const account of config.patchServiceAccounts) {
     if (!isDnsSubdomain(account)) {
       problems.push(
-        `${source('patchServiceAccounts')} "${account}" is not a ServiceAccount name: use lowercase letters, digits, ` +
+        `${source('patchServiceAccounts')} ${quote(account)} is not a ServiceAccount name: use lowercase letters, digits, ` +
           `"-" and ".", starting and ending with a letter or digit, e.g. "default".`,
       );
     }
   }
   if (config.argocdRepoCreds !== '' && !isDnsLabel(config.argocdRepoCreds)) {
     problems.push(
-      `${source('argocdRepoCreds')} "${config.argocdRepoCreds}" is not a valid namespace name: give the namespace ` +
+      `${source('argocdRepoCreds')} ${quote(config.argocdRepoCreds)} is not a valid namespace name: give the namespace ` +
         `Argo CD runs in, e.g. "argocd".`,
     );
   }
@@ -221,15 +240,14 @@ function checkNames(config: EcrCredentialsConfig, { source }: Naming): string[] 
     const longest = argocdRepoCredsNames(config.secretName, config.registry.length).at(-1) ?? '';
     if (longest.length > 253) {
       problems.push(
-        `${source('secretName')} "${config.secretName.slice(0, 40)}..." (${config.secretName.length} characters) is too ` +
-          `long for ${source('argocdRepoCreds')}: the Argo CD Secrets are named after it with "-argocd-oci-N" appended, ` +
+        `${source('secretName')} ${quote(config.secretName)} is too long for ${source('argocdRepoCreds')}: the Argo CD Secrets are named after it with "-argocd-oci-N" appended, ` +
           `at most 253 characters in all. Use a shorter name.`,
       );
     }
   }
   if (config.secretName === config.awsSecretName) {
     problems.push(
-      `${source('secretName')} and ${source('awsSecretName')} are both "${config.secretName}": the refresh ` +
+      `${source('secretName')} and ${source('awsSecretName')} are both ${quote(config.secretName)}: the refresh ` +
         `would overwrite its own AWS keys in the updater namespace. Give them different names.`,
     );
   }
@@ -244,18 +262,18 @@ export function checkSchedule(schedule: string, where: string): string[] {
   } catch (error) {
     if (!(error instanceof CronSyntaxError)) throw error;
     return [
-      `${where} "${schedule}" is not a valid cron schedule: ${error.message}. Use a 5-field schedule, ${example}.`,
+      `${where} ${quote(schedule)} is not a valid cron schedule: ${error.message}. Use a 5-field schedule, ${example}.`,
     ];
   }
   if (gaps.longestMinutes >= TOKEN_LIFETIME_MINUTES) {
     return [
-      `${where} "${schedule}" leaves ${formatHours(gaps.longestMinutes)} gap between runs; ECR tokens expire ` +
+      `${where} ${quote(schedule)} leaves ${formatHours(gaps.longestMinutes)} gap between runs; ECR tokens expire ` +
         `after 12h. Use an interval of at most 11h, ${example}.`,
     ];
   }
   if (gaps.shortestMinutes < 5) {
     return [
-      `${where} "${schedule}" starts runs ${gaps.shortestMinutes} minute(s) apart, so most are skipped while ` +
+      `${where} ${quote(schedule)} starts runs ${gaps.shortestMinutes} minute(s) apart, so most are skipped while ` +
         `the previous one runs and the API server is loaded for nothing. Pin the minute field, ${example}.`,
     ];
   }
@@ -266,7 +284,7 @@ function checkImageAndAws(config: EcrCredentialsConfig, { source, option }: Nami
   const problems: string[] = [];
   if (!isImageReference(config.image)) {
     problems.push(
-      `${source('image')} "${config.image}" is not a valid image reference. Use [registry/]repository[:tag][@sha256:digest], ` +
+      `${source('image')} ${quote(config.image)} is not a valid image reference. Use [registry/]repository[:tag][@sha256:digest], ` +
         `e.g. "alpine/k8s:1.30.7".`,
     );
   }
@@ -284,12 +302,12 @@ function checkImageAndAws(config: EcrCredentialsConfig, { source, option }: Nami
   }
   if (!REGION.test(config.region)) {
     problems.push(
-      `${source('region')} "${config.region}" is not an AWS region name. Use e.g. "us-east-1" or "eu-central-1".`,
+      `${source('region')} ${quote(config.region)} is not an AWS region name. Use e.g. "us-east-1" or "eu-central-1".`,
     );
   }
   if (config.fips && REGION.test(config.region) && !FIPS_REGION.test(config.region)) {
     problems.push(
-      `${source('fips')}: ECR has no FIPS endpoints in ${source('region')} "${config.region}", only in the US regions ` +
+      `${source('fips')}: ECR has no FIPS endpoints in ${source('region')} ${quote(config.region)}, only in the US regions ` +
         `(us-east-1, us-east-2, us-west-1, us-west-2, us-gov-east-1, us-gov-west-1). Use one of those, or drop ${option('fips')}.`,
     );
   }
@@ -297,7 +315,7 @@ function checkImageAndAws(config: EcrCredentialsConfig, { source, option }: Nami
     const { host: given, roleArn } = splitRegistry(registry);
     if (roleArn !== undefined && !IAM_ROLE_ARN.test(roleArn)) {
       problems.push(
-        `${source('registry')} "${registry}": "${roleArn}" after "=" is not an IAM role ARN. Use HOST=ROLE_ARN, ` +
+        `${source('registry')} ${quote(registry)}: ${quote(roleArn)} after "=" is not an IAM role ARN. Use HOST=ROLE_ARN, ` +
           `e.g. "210987654321.dkr.ecr.eu-west-1.amazonaws.com=arn:aws:iam::210987654321:role/ecr-pull".`,
       );
     }
@@ -307,7 +325,7 @@ function checkImageAndAws(config: EcrCredentialsConfig, { source, option }: Nami
       ? `Did you mean "${host}"?`
       : 'Use ACCOUNT.dkr.ecr.REGION.amazonaws.com (.amazonaws.com.cn in China, dkr.ecr-fips in US regions for FIPS), ' +
         'e.g. "123456789012.dkr.ecr.eu-west-1.amazonaws.com".';
-    problems.push(`${source('registry')} "${registry}" is not an ECR registry host. ${hint}`);
+    problems.push(`${source('registry')} ${quote(registry)} is not an ECR registry host. ${hint}`);
   }
   return problems;
 }
@@ -315,7 +333,7 @@ function checkImageAndAws(config: EcrCredentialsConfig, { source, option }: Nami
 function checkGitOps(config: EcrCredentialsConfig, { source }: Naming): string[] {
   if (isGitOpsTool(config.gitops)) return [];
   return [
-    `${source('gitops')} "${config.gitops}" is not a GitOps tool this bundle knows. Use "argocd", "flux", or "none" ` +
+    `${source('gitops')} ${quote(config.gitops)} is not a GitOps tool this bundle knows. Use "argocd", "flux", or "none" ` +
       `(kubectl apply, or any other tool).`,
   ];
 }
@@ -327,7 +345,7 @@ function checkAuth(config: EcrCredentialsConfig, { source, option }: Naming): st
   const problems: string[] = [];
   if (!AUTH_MODES.includes(config.auth)) {
     problems.push(
-      `${source('auth')} "${config.auth}" is not a credentials mode. Use "keys" (an IAM user's key in a Secret) ` +
+      `${source('auth')} ${quote(config.auth)} is not a credentials mode. Use "keys" (an IAM user's key in a Secret) ` +
         `or "web-identity" (no key in the cluster; needs ${option('roleArn')}).`,
     );
   }
@@ -339,7 +357,7 @@ function checkAuth(config: EcrCredentialsConfig, { source, option }: Naming): st
   }
   if (config.roleArn !== '' && !IAM_ROLE_ARN.test(config.roleArn)) {
     problems.push(
-      `${source('roleArn')} "${config.roleArn}" is not an IAM role ARN. Use arn:PARTITION:iam::ACCOUNT:role/NAME, ` +
+      `${source('roleArn')} ${quote(config.roleArn)} is not an IAM role ARN. Use arn:PARTITION:iam::ACCOUNT:role/NAME, ` +
         `e.g. ${ROLE_ARN_EXAMPLE}.`,
     );
   }
@@ -351,7 +369,7 @@ function checkAuth(config: EcrCredentialsConfig, { source, option }: Naming): st
   }
   if (!/^[\x21-\x7e]+$/.test(config.tokenAudience) || config.tokenAudience.includes(',')) {
     problems.push(
-      `${source('tokenAudience')} "${config.tokenAudience}" is not a token audience: use one word without spaces ` +
+      `${source('tokenAudience')} ${quote(config.tokenAudience)} is not a token audience: use one word without spaces ` +
         `or commas, e.g. "sts.amazonaws.com" (what the IAM OIDC provider lists as its client ID).`,
     );
   }
@@ -364,7 +382,7 @@ function checkNamespaceTargeting(config: EcrCredentialsConfig, { source }: Namin
     for (const pattern of config[name]) {
       if (!isNamespaceGlob(pattern)) {
         problems.push(
-          `${source(name)} "${pattern}" is not a namespace name or glob: use lowercase letters, digits, "-", ` +
+          `${source(name)} ${quote(pattern)} is not a namespace name or glob: use lowercase letters, digits, "-", ` +
             `and the wildcards "*" and "?", e.g. "team-*".`,
         );
       }
@@ -372,7 +390,7 @@ function checkNamespaceTargeting(config: EcrCredentialsConfig, { source }: Namin
   }
   if (config.namespaceSelector !== '' && !isLabelSelector(config.namespaceSelector)) {
     problems.push(
-      `${source('namespaceSelector')} "${config.namespaceSelector}" is not a label selector. Use kubectl's -l ` +
+      `${source('namespaceSelector')} ${quote(config.namespaceSelector)} is not a label selector. Use kubectl's -l ` +
         `syntax, e.g. "ecr-pull=enabled" or "env in (prod,staging),!no-ecr".`,
     );
   }
@@ -400,7 +418,7 @@ function checkNetwork(config: EcrCredentialsConfig, { source }: Naming): string[
         const fix = check.suggestion
           ? `Did you mean "${check.suggestion}"?`
           : 'Use e.g. "10.0.0.10/32" or "192.168.0.0/24".';
-        problems.push(`${source(name)} "${cidr}" is not a valid CIDR: ${check.problem}. ${fix}`);
+        problems.push(`${source(name)} ${quote(cidr)} is not a valid CIDR: ${check.problem}. ${fix}`);
       }
     }
   }
@@ -408,19 +426,19 @@ function checkNetwork(config: EcrCredentialsConfig, { source }: Naming): string[
     const port = proxyPort(config.httpsProxy);
     if (/^https?:\/\/[^/]*@/.test(config.httpsProxy)) {
       problems.push(
-        `${source('httpsProxy')} "${config.httpsProxy.replace(/\/\/[^/]*@/, '//***@')}" holds credentials, which would ` +
+        `${source('httpsProxy')} ${quote(config.httpsProxy.replace(/\/\/[^/]*@/, '//***@'))} holds credentials, which would ` +
           `be written into the manifests in plain text. Use a proxy that admits the pod by address, e.g. "http://proxy.internal:3128".`,
       );
     } else if (port === undefined || port < 1 || port > 65535) {
       problems.push(
-        `${source('httpsProxy')} "${config.httpsProxy}" is not a proxy URL with a port. Use http://HOST:PORT, e.g. "http://proxy.internal:3128".`,
+        `${source('httpsProxy')} ${quote(config.httpsProxy)} is not a proxy URL with a port. Use http://HOST:PORT, e.g. "http://proxy.internal:3128".`,
       );
     }
   }
   for (const entry of config.noProxy) {
     if (!/^[A-Za-z0-9.*:/_-]+$/.test(entry)) {
       problems.push(
-        `${source('noProxy')} "${entry}" is not a host, domain or CIDR: use e.g. ".svc", "10.0.0.0/8" or "api.internal".`,
+        `${source('noProxy')} ${quote(entry)} is not a host, domain or CIDR: use e.g. ".svc", "10.0.0.0/8" or "api.internal".`,
       );
     }
   }
@@ -428,7 +446,7 @@ function checkNetwork(config: EcrCredentialsConfig, { source }: Naming): string[
     const url = config[name];
     if (url !== '' && !/^https:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/.test(url)) {
       problems.push(
-        `${source(name)} "${url}" is not an https endpoint URL. Use e.g. "https://vpce-0123-abcd.api.ecr.eu-west-1.vpce.amazonaws.com".`,
+        `${source(name)} ${quote(url)} is not an https endpoint URL. Use e.g. "https://vpce-0123-abcd.api.ecr.eu-west-1.vpce.amazonaws.com".`,
       );
     }
   }
@@ -439,7 +457,7 @@ function checkNetwork(config: EcrCredentialsConfig, { source }: Naming): string[
 }
 
 export function portProblem(where: string, value: string): string {
-  return `${where} "${value}" is not a TCP port. Use a whole number from 1 to 65535, e.g. 6443.`;
+  return `${where} ${quote(value)} is not a TCP port. Use a whole number from 1 to 65535, e.g. 6443.`;
 }
 
 function checkResources(config: EcrCredentialsConfig, { source }: Naming): string[] {
@@ -452,14 +470,120 @@ function checkResources(config: EcrCredentialsConfig, { source }: Naming): strin
     const values = [requestName, limitName].map((name) => {
       const amount = parseQuantity(config[name]);
       if (amount !== undefined && amount > 0) return amount;
-      problems.push(`${source(name)} "${config[name]}" is not a positive ${what} quantity. Use e.g. ${example}.`);
+      problems.push(`${source(name)} ${quote(config[name])} is not a positive ${what} quantity. Use e.g. ${example}.`);
       return undefined;
     });
     const [request, limit] = values;
     if (request !== undefined && limit !== undefined && request > limit) {
       problems.push(
-        `${source(requestName)} "${config[requestName]}" is more than ${source(limitName)} ` +
-          `"${config[limitName]}"; Kubernetes rejects a request above its limit. Lower the request or raise the limit.`,
+        `${source(requestName)} ${quote(config[requestName])} is more than ${source(limitName)} ` +
+          `${quote(config[limitName])}; Kubernetes rejects a request above its limit. Lower the request or raise the limit.`,
+      );
+    }
+  }
+  return problems;
+}
+
+/**
+ * A list given with nothing in it (`--patch-service-accounts ""`) is a mistake, not a choice:
+ * the option would silently fall back to its default. An empty YAML list (`[]`) still says "none".
+ */
+function checkEmptyLists(options: RawOptions, { source }: Naming): string[] {
+  const problems: string[] = [];
+  for (const name of OPTION_NAMES) {
+    const given = options[name];
+    if (OPTIONS[name].type !== 'list' || !Array.isArray(given) || given.length === 0) continue;
+    if (listOf(given as readonly string[]).length > 0) continue;
+    problems.push(
+      `${source(name)} ${quote((given as readonly string[]).join(','))} gives no value. Give at least one (repeat ` +
+        `the flag or separate values with commas), or leave ${source(name)} out.`,
+    );
+  }
+  return problems;
+}
+
+/** Options that would do nothing with the others given: refused, so nobody relies on them. */
+function checkUnusedOptions(options: RawOptions, config: EcrCredentialsConfig, { source }: Naming): string[] {
+  const problems: string[] = [];
+  const given = (name: OptionName): boolean => options[name] !== undefined;
+  if (given('awsSecretName') && config.auth === 'web-identity') {
+    problems.push(
+      `${source('awsSecretName')} ${quote(config.awsSecretName)} names the Secret with an IAM user's key, which ` +
+        `only ${source('auth')} "keys" reads; with ${source('auth')} "web-identity" there is no key Secret. Drop ` +
+        `${source('awsSecretName')}, or set ${source('auth')} to "keys".`,
+    );
+  }
+  if (given('tokenAudience') && config.auth === 'keys') {
+    problems.push(
+      `${source('tokenAudience')} ${quote(config.tokenAudience)} is the audience of the ServiceAccount token that ` +
+        `${source('auth')} "web-identity" exchanges for a role; with ${source('auth')} "keys" there is no such ` +
+        `token. Drop ${source('tokenAudience')}, or set ${source('auth')} to "web-identity" with ${source('roleArn')}.`,
+    );
+  }
+  if (given('noProxy') && config.httpsProxy === '') {
+    problems.push(
+      `${source('noProxy')} lists what bypasses the proxy, and no ${source('httpsProxy')} is set, so it would do ` +
+        `nothing. Set ${source('httpsProxy')}, or drop ${source('noProxy')}.`,
+    );
+  }
+  if (!config.networkPolicy) {
+    for (const name of ['egressCidr', 'apiServerPort'] as const) {
+      if (!given(name)) continue;
+      problems.push(
+        `${source(name)} only shapes the NetworkPolicy, and ${source('networkPolicy')} is false, so it would do ` +
+          `nothing. Drop ${source(name)}, or render the NetworkPolicy.`,
+      );
+    }
+    // Without a NetworkPolicy the CIDRs still feed the default NO_PROXY of a proxy.
+    if (given('apiServerCidr') && (config.httpsProxy === '' || given('noProxy'))) {
+      problems.push(
+        `${source('apiServerCidr')} only shapes the NetworkPolicy (and the default ${source('noProxy')} of a proxy), ` +
+          `and ${source('networkPolicy')} is false, so it would do nothing. Drop ${source('apiServerCidr')}, or ` +
+          `render the NetworkPolicy.`,
+      );
+    }
+  }
+  if (given('gitops') && !config.initialJob) {
+    problems.push(
+      `${source('gitops')} ${quote(config.gitops)} only changes the first-run Job, and ${source('initialJob')} is ` +
+        `false, so it would do nothing. Drop ${source('gitops')}, or render the Job.`,
+    );
+  }
+  return problems;
+}
+
+/**
+ * AWS partitions (aws, aws-cn, aws-us-gov) share no credentials: a role or registry of another
+ * partition than the refresh's region is accepted here and fails at every run.
+ */
+function checkPartitions(config: EcrCredentialsConfig, { source }: Naming): string[] {
+  if (!REGION.test(config.region)) return [];
+  const problems: string[] = [];
+  const partition = regionPartition(config.region);
+  const rolePartition = arnPartition(config.roleArn);
+  if (rolePartition !== undefined && rolePartition !== partition) {
+    problems.push(
+      `${source('roleArn')} ${quote(config.roleArn)} is a role of partition ${rolePartition}, but ` +
+        `${source('region')} ${quote(config.region)} is in ${partition}; credentials never cross partitions. ` +
+        `Use a role ARN starting "arn:${partition}:iam::", or a region of ${rolePartition}.`,
+    );
+  }
+  for (const registry of config.registry) {
+    const { host, roleArn } = splitRegistry(registry);
+    const hostRegion = ECR_REGISTRY_HOST.test(host) ? registryRegion(host) : undefined;
+    if (hostRegion === undefined) continue;
+    const hostPartition = regionPartition(hostRegion);
+    const registryRole = roleArn === undefined ? undefined : arnPartition(roleArn);
+    if (registryRole !== undefined && registryRole !== hostPartition) {
+      problems.push(
+        `${source('registry')} ${quote(registry)}: the role is of partition ${registryRole}, but the registry is ` +
+          `in ${hostPartition}; credentials never cross partitions. Use a role ARN starting "arn:${hostPartition}:iam::".`,
+      );
+    } else if (hostPartition !== partition) {
+      problems.push(
+        `${source('registry')} ${quote(registry)} is in partition ${hostPartition}, but ${source('region')} ` +
+          `${quote(config.region)} is in ${partition}, and the refresh's credentials never cross partitions. ` +
+          `Render a bundle of its own for that registry, with a ${source('region')} of ${hostPartition}.`,
       );
     }
   }

@@ -231,7 +231,8 @@ export const OPTIONS: { readonly [K in OptionName]-?: OptionSpec } = {
   outDir: {
     flag: 'out-dir',
     type: 'string',
-    describe: 'Directory to write the bundle to (only files synth wrote before are replaced)',
+    describe:
+      'Directory of the bundle alone: new, empty, or written by this command before (it replaces or removes only the files it listed there)',
     defaultText: 'dist',
   },
   namespace: {
@@ -378,13 +379,13 @@ export const OPTIONS: { readonly [K in OptionName]-?: OptionSpec } = {
   networkPolicy: {
     flag: 'network-policy',
     type: 'boolean',
-    describe: 'Render the egress NetworkPolicy (--no-network-policy to leave it out)',
+    describe: 'Render the egress NetworkPolicy',
     defaultText: 'true',
   },
   initialJob: {
     flag: 'initial-job',
     type: 'boolean',
-    describe: 'Render a Job that refreshes once right after apply (--no-initial-job to leave it out)',
+    describe: 'Render a Job that refreshes once right after apply',
     defaultText: 'true',
   },
   adoptExistingSecrets: {

@@ -2,30 +2,25 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The package's own name and version, from its package.json. */
-export interface PackageInfo {
-  readonly name: string;
-  readonly version: string;
+/**
+ * How the command was started, for its usage line and hints: run from the TypeScript sources it
+ * is this repository's `npm run synth --`; compiled, it is the package's bin.
+ */
+export function commandName(): string {
+  return import.meta.url.endsWith('.ts') ? 'npm run synth --' : 'ecr-k8s-credentials';
 }
 
-/**
- * Found by walking up from this module: it runs from src/ in the repository and from lib/src/
- * in the installed package, one directory deeper.
- */
-function readPackageInfo(): PackageInfo {
+/** The package's version, from its package.json (src/ and lib/src/ sit at different depths). */
+export function packageVersion(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const path = join(dir, 'package.json');
     if (existsSync(path)) {
-      const json = JSON.parse(readFileSync(path, 'utf8')) as Partial<PackageInfo>;
-      if (json.name === 'ecr-k8s-credentials' && typeof json.version === 'string') {
-        return { name: json.name, version: json.version };
-      }
+      const manifest = JSON.parse(readFileSync(path, 'utf8')) as { name?: string; version?: string };
+      if (manifest.name === 'ecr-k8s-credentials' && manifest.version !== undefined) return manifest.version;
     }
     const parent = dirname(dir);
-    if (parent === dir) throw new Error(`no package.json of ecr-k8s-credentials above ${import.meta.url}`);
+    if (parent === dir) throw new Error('package.json of ecr-k8s-credentials not found');
     dir = parent;
   }
 }
-
-export const PACKAGE: PackageInfo = readPackageInfo();

@@ -503,6 +503,7 @@ describe('--watch-namespaces', () => {
               command: string[];
               livenessProbe: unknown;
               readinessProbe: unknown;
+              startupProbe: unknown;
               securityContext: unknown;
             }[];
           };
@@ -529,9 +530,19 @@ describe('--watch-namespaces', () => {
       '/opt/ecr-credential-refresh/refresh-ecr-credentials.sh',
       'watch',
     ]);
-    expect(pod.containers[0]?.livenessProbe).toMatchObject({
-      exec: { command: ['/bin/sh', '-c', expect.stringContaining('-mmin -2')] },
+    // The heartbeat is rewritten every second; the windows are in seconds of its age.
+    const ageCheck = (seconds: number) => ({
+      exec: {
+        command: [
+          '/bin/sh',
+          '-c',
+          expect.stringMatching(new RegExp(`stat -c %Y /tmp/ecr-watch-heartbeat.* -lt ${seconds} \\]$`)),
+        ],
+      },
     });
+    expect(pod.containers[0]?.livenessProbe).toEqual({ ...ageCheck(30), periodSeconds: 10, failureThreshold: 3 });
+    expect(pod.containers[0]?.readinessProbe).toEqual({ ...ageCheck(15), periodSeconds: 10, failureThreshold: 1 });
+    expect(pod.containers[0]?.startupProbe).toEqual({ ...ageCheck(30), periodSeconds: 10, failureThreshold: 30 });
     expect(render({ watchNamespaces: true }).map((file) => file.path)).toContain('70-namespace-watcher.yaml');
   });
 

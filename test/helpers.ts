@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { type BundleFile, renderBundle } from '../src/bundle.js';
@@ -67,4 +68,32 @@ export function filesIn(dir: string): Record<string, string> {
 export function byIdentity(objects: KubeObject[]): KubeObject[] {
   const identity = (object: KubeObject) => `${object.kind}/${object.metadata.name}`;
   return [...objects].sort((a, b) => identity(a).localeCompare(identity(b)));
+}
+
+/**
+ * A hash of everything under `dir`: each entry's path, type, mode and content (a link's
+ * target), so "byte-identical before and after" is one comparison. "absent" if there is no dir.
+ */
+export function treeHash(dir: string): string {
+  if (!existsSync(dir) && !isLink(dir)) return 'absent';
+  const hash = createHash('sha256');
+  const visit = (path: string, name: string): void => {
+    const stats = lstatSync(path);
+    hash.update(`${name}\0${stats.mode}\0`);
+    if (stats.isSymbolicLink()) hash.update(`link:${readlinkSync(path)}\0`);
+    else if (stats.isFile()) hash.update(readFileSync(path));
+    else if (stats.isDirectory()) {
+      for (const entry of readdirSync(path).sort()) visit(join(path, entry), `${name}/${entry}`);
+    }
+  };
+  visit(dir, '.');
+  return hash.digest('hex');
+}
+
+function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }

@@ -2,6 +2,7 @@ import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import { Construct } from 'constructs';
 import { argocdRepoCredsNames, ConfigError, noProxyList, PROP_NAMING, proxyPort, resolveOptions } from '../config.js';
 import { expectedType, OPTIONS, PROP_NAMES, type PropName, type RefreshOptions } from '../options.js';
+import { cut, showJson } from '../quote.js';
 import { readRefreshScripts } from '../refresh-scripts.js';
 import { closest } from '../suggest.js';
 import { ArgocdRepoCredsRbac } from './argocd-repo-creds-rbac.js';
@@ -215,11 +216,11 @@ function resolveProps(options: RefreshOptions): RefreshSettings {
     if (value === undefined) continue;
     if (!(PROP_NAMES as readonly string[]).includes(key)) {
       const guess = closest(key, [...PROP_NAMES, ...CONSTRUCT_ONLY_PROPS]);
-      problems.push(`${key} is not a prop of EcrCredentialRefresh.${guess ? ` Did you mean ${guess}?` : ''}`);
+      problems.push(`${cut(key)} is not a prop of EcrCredentialRefresh.${guess ? ` Did you mean ${guess}?` : ''}`);
       continue;
     }
     const expected = expectedType(key as PropName, value);
-    if (expected) problems.push(`${key} is ${JSON.stringify(value)}; it must be ${expected}.`);
+    if (expected) problems.push(`${key} is ${showJson(value)}; it must be ${expected}.`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   const given = Object.fromEntries(

@@ -1,4 +1,4 @@
-import { PACKAGE } from '../package-info.js';
+import { packageVersion } from '../package-info.js';
 
 /** What every pod of the bundle carries; the NetworkPolicy selects it when the watcher runs too. */
 export const PART_OF = { 'app.kubernetes.io/part-of': 'ecr-k8s-credentials' } as const;
@@ -27,8 +27,8 @@ export function recommendedLabels(props: {
     'app.kubernetes.io/name': props.name,
     'app.kubernetes.io/instance': props.instance,
     'app.kubernetes.io/component': props.component,
-    'app.kubernetes.io/version': PACKAGE.version,
-    'app.kubernetes.io/managed-by': PACKAGE.name,
+    'app.kubernetes.io/version': packageVersion(),
+    'app.kubernetes.io/managed-by': 'ecr-k8s-credentials',
     ...PART_OF,
   };
 }

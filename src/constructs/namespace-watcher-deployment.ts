@@ -21,15 +21,30 @@ export const WATCHER_POD_LABELS = {
 /** Pod-template annotation holding the SHA-256 of the script ConfigMap's data. */
 export const SCRIPT_HASH_ANNOTATION = 'ecr-k8s-credentials/script-sha256';
 
-/** Written by the watch loop on every turn (at least once per ECR_WATCH_BATCH_SECONDS). */
+/**
+ * Rewritten every second while the watch loop keeps within the lease of its current step
+ * (`keep_heartbeat` in ecr-watch.sh). A batch takes a lease as long as its worst case
+ * (`batch_seconds`: 975 s for keys, one region and up to 500 namespaces), so a slow AWS or API
+ * server never lets the file go stale; a step that overruns its worst case does.
+ */
 const HEARTBEAT_FILE = '/tmp/ecr-watch-heartbeat';
 
-/** Healthy while the heartbeat file changed within the last `minutes`. */
-function heartbeatProbe(minutes: number, periodSeconds: number): Probe {
+/**
+ * Healthy while the heartbeat file is younger than `maxAgeSeconds`. The file is rewritten every
+ * second, so a few seconds of slack cover a loaded node; the probe fails `maxAgeSeconds` after
+ * the last beat, and acts after `failureThreshold` failures `periodSeconds` apart.
+ */
+function heartbeatProbe(maxAgeSeconds: number, periodSeconds: number, failureThreshold: number): Probe {
   return {
-    exec: { command: ['/bin/sh', '-c', `[ -n "$(find ${HEARTBEAT_FILE} -mmin -${minutes} 2>/dev/null)" ]`] },
+    exec: {
+      command: [
+        '/bin/sh',
+        '-c',
+        `[ "$(($(date +%s) - $(stat -c %Y ${HEARTBEAT_FILE} 2>/dev/null || echo 0)))" -lt ${maxAgeSeconds} ]`,
+      ],
+    },
     periodSeconds,
-    failureThreshold: 3,
+    failureThreshold,
   };
 }
 
@@ -73,8 +88,13 @@ export class NamespaceWatcherDeployment extends Construct {
             name: 'watch',
             command: [...(container.command ?? []), 'watch'],
             env: [...(container.env ?? []), { name: 'ECR_HEARTBEAT_FILE', value: HEARTBEAT_FILE }],
-            readinessProbe: heartbeatProbe(1, 10),
-            livenessProbe: heartbeatProbe(2, 30),
+            // The first beat comes after the account lookup (STS, up to AWS_MAX_ATTEMPTS x 40 s
+            // + 4 x 20 s of pauses = 280 s at 5 tries): 30 x 10 s = 300 s to start.
+            startupProbe: heartbeatProbe(30, 10, 30),
+            // Not ready 15 s after the last beat; restarted 30 s after it plus 3 failures 10 s
+            // apart: at most a minute after the loop overran its step's worst case.
+            readinessProbe: heartbeatProbe(15, 10, 1),
+            livenessProbe: heartbeatProbe(30, 10, 3),
           },
         ],
       },

@@ -14,13 +14,14 @@ matches_any() {
   return 1
 }
 
-# get_namespace_table FILE: one GET of the API server's Table of the namespaces the selector
-# matches, without their objects, into FILE: the server selects and formats, and the client reads
+# get_namespace_table FILE [INCLUDE]: one GET of the API server's Table of the namespaces the
+# selector matches, without their objects (INCLUDE None; Metadata adds each one's metadata), into
+# FILE: the server selects and formats, and the client reads
 # about 120 bytes per namespace (curl and jq took a tenth of the CPU and a fifth of the memory
 # `kubectl get` took at 5,000 namespaces). Sets $table_status (the HTTP status); on failure returns
 # non-zero with the reason in $table_error.
 get_namespace_table() {
-  table_status=$(api_get "/api/v1/namespaces?includeObject=None${selector_query:+&$selector_query}" "$1" \
+  table_status=$(api_get "/api/v1/namespaces?includeObject=${2:-None}${selector_query:+&$selector_query}" "$1" \
     'application/json;as=Table;v=v1;g=meta.k8s.io')
   case $table_status in
     200) return 0 ;;

@@ -209,5 +209,9 @@ read_settings() {
   # The CronJob sets these; a hand-run gets the same throttling/5xx retries.
   AWS_RETRY_MODE=${AWS_RETRY_MODE:-standard}
   AWS_MAX_ATTEMPTS=${AWS_MAX_ATTEMPTS:-5}
+  # Checked here: curl's retry loop counts up to it, and a word or 0 would retry until the deadline.
+  case $AWS_MAX_ATTEMPTS in
+    *[!0-9]* | 0*) die "$EXIT_CONFIG" "AWS_MAX_ATTEMPTS \"$AWS_MAX_ATTEMPTS\" must be a positive integer (tries of each AWS call, the first included), e.g. 5" ;;
+  esac
   export AWS_RETRY_MODE AWS_MAX_ATTEMPTS
 }

@@ -2,11 +2,29 @@
 # fetched before the first write. Sourced by refresh-ecr-credentials.sh; defines functions only.
 # shellcheck shell=sh
 
+# aws_cli ARGS...: the aws CLI with its HOME in the run's work directory. aws CLI v1 caches the
+# credentials of every AssumeRole and AssumeRoleWithWebIdentity it makes in ~/.aws/cli/cache, in
+# plain JSON; under HOME (a disk-backed emptyDir in the pod, a user's home by hand) they would
+# outlive the run on disk. In $work (TMPDIR: memory in the pod) they go with the run. The user's
+# own config, credentials and SSO login are still read from the real HOME. Each attempt is bounded
+# (10 s to connect, 30 s per read) like curl's, so the worst case stays a sum of known terms.
+aws_cli() {
+  if [ ! -d "$work/aws-home" ]; then
+    mkdir -p "$work/aws-home/.aws"
+    [ ! -d "${HOME:-/nonexistent}/.aws/sso" ] || ln -s "$HOME/.aws/sso" "$work/aws-home/.aws/sso"
+  fi
+  # Expanded before the assignments below: within one command they apply left to right.
+  ac_config=${ac_config_file:-${AWS_CONFIG_FILE:-${HOME:-}/.aws/config}}
+  ac_credentials=${AWS_SHARED_CREDENTIALS_FILE:-${HOME:-}/.aws/credentials}
+  AWS_CONFIG_FILE=$ac_config AWS_SHARED_CREDENTIALS_FILE=$ac_credentials HOME=$work/aws-home \
+    aws --cli-connect-timeout 10 --cli-read-timeout 30 "$@"
+}
+
 # resolve_account: sets $account_id (from AWS_ACCOUNT_ID, else from STS) and $own_registry.
 resolve_account() {
   if [ -z "$account_id" ]; then
     # aws CLI v1 reads only AWS_DEFAULT_REGION, hence --region everywhere.
-    if ! account_id=$(aws sts get-caller-identity --region "$aws_region" --query Account --output text 2>"$work/aws.err"); then
+    if ! account_id=$(aws_cli sts get-caller-identity --region "$aws_region" --query Account --output text 2>"$work/aws.err"); then
       die "$EXIT_AWS" "cannot determine the AWS account id (set AWS_ACCOUNT_ID to skip this call): $(last_line "$work/aws.err"); nothing was written"
     fi
     case $account_id in
@@ -70,7 +88,7 @@ write_role_config() {
   done
 }
 
-# is_retryable FILE: whether the error in FILE's last line is worth another round: throttling,
+# is_retryable FILE: whether the error in FILE's last line is worth another try: throttling,
 # a server error or no answer, as the aws CLI or signed_authorization_token words it.
 is_retryable() {
   case $(last_line "$1") in
@@ -80,6 +98,17 @@ is_retryable() {
       *"HTTP 5"[0-9][0-9]* | *"no answer from"*) return 0 ;;
   esac
   return 1
+}
+
+# is_overloaded FILE: whether the error in FILE's last line says AWS is throttling or failing
+# (worth another round after a pause, so a throttled account gets room to recover). No answer at
+# all is not: AWS_MAX_ATTEMPTS tries have each waited their full time already, and more rounds
+# would only carry the run past its deadline.
+is_overloaded() {
+  case $(last_line "$1") in
+    *"no answer from"* | *"Could not connect"* | *"Connection was closed"* | *timeout* | *"timed out"*) return 1 ;;
+  esac
+  is_retryable "$1"
 }
 
 # curl_signs: whether curl can send GetAuthorizationToken itself, signing it with SigV4 from the
@@ -110,7 +139,8 @@ aws_error() {
 # POST that curl signs (SigV4, service ecr) with the key in the environment. The key and secret
 # reach curl in its config on stdin, never in argv. Throttling (HTTP 400 ThrottlingException),
 # 429, 5xx and no answer are tried again up to AWS_MAX_ATTEMPTS times in all, after 1, 2, 4, ...
-# s, as the CLI's standard retry mode does; then, and for any other error, one line on stderr:
+# s, at most 20 s (the cap of the CLI's standard retry mode, so AWS_MAX_ATTEMPTS=10 sleeps 1+2+4+8+
+# 16+20+20+20+20 = 111 s, not 511 s); then, and for any other error, one line on stderr:
 # "GetAuthorizationToken: HTTP STATUS TYPE: MESSAGE", and a non-zero return.
 signed_authorization_token() {
   sat_url=$(ecr_api_url "$1")/
@@ -137,11 +167,13 @@ signed_authorization_token() {
     esac
     rm -f "$work/token.json"
     printf 'GetAuthorizationToken: %s\n' "$sat_error" >"$work/token.err"
-    if [ "$sat_attempt" -ge "${AWS_MAX_ATTEMPTS:-5}" ] || ! is_retryable "$work/token.err"; then
+    if [ "$sat_attempt" -ge "$AWS_MAX_ATTEMPTS" ] || ! is_retryable "$work/token.err"; then
       cat "$work/token.err" >&2
       return 1
     fi
-    sleep "$((1 << (sat_attempt - 1)))"
+    sat_pause=$((sat_attempt > 5 ? 20 : 1 << (sat_attempt - 1)))
+    [ "$sat_pause" -le 20 ] || sat_pause=20
+    sleep "$sat_pause"
     sat_attempt=$((sat_attempt + 1))
   done
 }
@@ -150,11 +182,15 @@ signed_authorization_token() {
 # with the base credentials or, given a role, as that role (its profile in write_role_config).
 get_authorization_token() {
   if [ -n "${2:-}" ]; then
-    AWS_CONFIG_FILE="$work/aws-config" aws ecr get-authorization-token --region "$1" --profile "$2" --output json
+    ac_config_file=$work/aws-config
+    gat_status=0
+    aws_cli ecr get-authorization-token --region "$1" --profile "$2" --output json || gat_status=$?
+    ac_config_file=
+    return "$gat_status"
   elif curl_signs; then
     signed_authorization_token "$1"
   else
-    aws ecr get-authorization-token --region "$1" --output json
+    aws_cli ecr get-authorization-token --region "$1" --output json
   fi
 }
 
@@ -171,7 +207,7 @@ fetch_token() {
     if ft_response=$(get_authorization_token "$1" "${2:-}" 2>"$work/aws.err"); then
       break
     fi
-    if [ "$ft_attempt" -ge "$TOKEN_ATTEMPTS" ] || ! is_retryable "$work/aws.err"; then
+    if [ "$ft_attempt" -ge "$TOKEN_ATTEMPTS" ] || ! is_overloaded "$work/aws.err"; then
       quote "$(last_line "$work/aws.err")"
       log error token "region=$1" "role=${2:-}" "attempt=$ft_attempt" "reason=$quoted"
       return 1
@@ -214,42 +250,47 @@ fetch_token() {
   secret_values="$secret_values $token"
 }
 
-# fetch_tokens: one token per region; sets $docker_config_b64 (the whole .dockerconfigjson,
-# base64) and the annotation values $refreshed_at, $registry_list and $expires_at.
-fetch_tokens() {
-  auths=
-  expires_epoch=
-  write_role_config
-  for ft_source in $token_sources; do
-    ft_region=${ft_source%%=*}
-    ft_role=${ft_source#*=}
-    fetch_token "$ft_region" "$ft_role" ||
-      die "$EXIT_AWS" "no ECR token for region $ft_region${ft_role:+ as $ft_role}; nothing was written"
-    region_registries=
-    for ft_entry in $registries; do
-      [ "${ft_entry#*=}" = "$ft_role" ] || continue
-      ft_host=${ft_entry%%=*}
-      [ "$(registry_region "$ft_host")" = "$ft_region" ] || continue
-      # Within a region one token serves every account's registry the principal may read.
-      auths="${auths:+$auths,}\"$ft_host\":{\"auth\":\"$token\"}"
-      region_registries=${region_registries:+$region_registries,}$ft_host
-    done
-    if [ -n "$token_expiry" ] && { [ -z "$expires_epoch" ] || [ "$token_expiry" -lt "$expires_epoch" ]; }; then
-      expires_epoch=$token_expiry
-    fi
-    if [ -n "$token_expiry" ]; then
-      expiry_text=$(date -u -d "@$token_expiry" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || printf unknown)
-    else
-      expiry_text=unknown
-    fi
-    if [ -n "$ft_role" ]; then
-      log info token "region=$ft_region" "role=$ft_role" "registries=$region_registries" "expires_at=$expiry_text"
-    else
-      log info token "region=$ft_region" "registries=$region_registries" "expires_at=$expiry_text"
-    fi
+# add_token SOURCE: adds $token (of SOURCE, "REGION=ROLE_ARN", expiring at $token_expiry) to the
+# docker config being built in $auths, for every registry it serves, and lowers $expires_epoch to
+# its expiry. Sets $region_registries (the hosts, comma-separated).
+add_token() {
+  at_region=${1%%=*}
+  at_role=${1#*=}
+  region_registries=
+  for at_entry in $registries; do
+    [ "${at_entry#*=}" = "$at_role" ] || continue
+    at_host=${at_entry%%=*}
+    [ "$(registry_region "$at_host")" = "$at_region" ] || continue
+    # Within a region one token serves every account's registry the principal may read.
+    auths="${auths:+$auths,}\"$at_host\":{\"auth\":\"$token\"}"
+    region_registries=${region_registries:+$region_registries,}$at_host
   done
-  token=
+  if [ -n "$token_expiry" ] && { [ -z "$expires_epoch" ] || [ "$token_expiry" -lt "$expires_epoch" ]; }; then
+    expires_epoch=$token_expiry
+  fi
+}
 
+# log_token SOURCE [key=value ...]: the token line of a token just fetched.
+log_token() {
+  lt_region=${1%%=*}
+  lt_role=${1#*=}
+  shift
+  if [ -n "$token_expiry" ]; then
+    lt_expiry=$(date -u -d "@$token_expiry" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || printf unknown)
+  else
+    lt_expiry=unknown
+  fi
+  if [ -n "$lt_role" ]; then
+    log info token "region=$lt_region" "role=$lt_role" "registries=$region_registries" "expires_at=$lt_expiry" "$@"
+  else
+    log info token "region=$lt_region" "registries=$region_registries" "expires_at=$lt_expiry" "$@"
+  fi
+}
+
+# finish_docker_config: $docker_config_b64 (the whole .dockerconfigjson, base64) from $auths, and
+# the annotation values $refreshed_at, $registry_list and $expires_at.
+finish_docker_config() {
+  token=
   # kubelet reads `auth` (base64 "AWS:password", which is exactly ECR's authorizationToken);
   # username/password are left out so the Secret carries the credential once per registry.
   docker_config_b64=$(printf '{"auths":{%s}}' "$auths" | base64 | tr -d '\n')
@@ -262,5 +303,111 @@ fetch_tokens() {
     expires_at=$(date -u -d "@$expires_epoch" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || printf '')
   else
     expires_at=
+  fi
+}
+
+# fetch_tokens: one fresh token per region for a scheduled run; exits 3 when one cannot be had.
+fetch_tokens() {
+  auths=
+  expires_epoch=
+  write_role_config
+  for ft_source in $token_sources; do
+    ft_role=${ft_source#*=}
+    fetch_token "${ft_source%%=*}" "$ft_role" ||
+      die "$EXIT_AWS" "no ECR token for region ${ft_source%%=*}${ft_role:+ as $ft_role}; nothing was written"
+    add_token "$ft_source"
+    log_token "$ft_source"
+  done
+  finish_docker_config
+}
+
+# The watcher keeps each region's token between batches, so a new namespace waits for the API
+# server only, not for AWS. $token_cache holds one line per token source,
+# "SOURCE KEEP_UNTIL EXPIRY TOKEN" (epoch seconds), in this shell's memory only. A token is kept
+# for at most an hour (at most one GetAuthorizationToken per region per hour, and a Secret written
+# with it still has 11 of its 12 hours: past the next scheduled run) and at most half of the life
+# it had left when it arrived, so a kept token is never used within half its life of its expiry.
+# A token whose expiresAt is already past when it arrives (a wrong clock, here or at AWS) is
+# never kept: it is written once, for the batch it was asked for, exactly as a scheduled run would
+# write it, and the next batch asks again.
+readonly TOKEN_KEEP_SECONDS=3600
+token_cache=
+# The docker config (and its annotations) built from the kept tokens alone, reused as long as
+# every token is kept: a batch then starts no process for its credentials but `date`.
+kept_docker_config=
+
+# kept_tokens: the docker config for a watcher batch, from kept tokens where they are still good
+# and fresh ones elsewhere. Returns non-zero (logged) when a token cannot be had; the cache keeps
+# what it had. Sets $token_calls (tokens asked for).
+kept_tokens() {
+  auths=
+  expires_epoch=
+  token_calls=0
+  kt_now=$(date -u +%s)
+  kt_cache=
+  kt_all_kept=true
+  # Only the tokens of this batch are redacted from now on; the list would grow forever.
+  secret_values=
+  write_role_config
+  for kt_source in $token_sources; do
+    kt_found=
+    kt_lines=$token_cache
+    while [ -n "$kt_lines" ]; do
+      kt_line=${kt_lines%%"$NL"*}
+      kt_lines=${kt_lines#"$kt_line"}
+      kt_lines=${kt_lines#"$NL"}
+      [ "${kt_line%% *}" = "$kt_source" ] || continue
+      kt_rest=${kt_line#* }
+      kt_keep=${kt_rest%% *}
+      kt_rest=${kt_rest#* }
+      [ "$kt_now" -lt "$kt_keep" ] || break
+      token_expiry=${kt_rest%% *}
+      token=${kt_rest#* }
+      kt_found=$kt_line
+      break
+    done
+    if [ -n "$kt_found" ]; then
+      secret_values="$secret_values $token"
+      kt_cache="$kt_cache$kt_found$NL"
+      add_token "$kt_source"
+      continue
+    fi
+    token_calls=$((token_calls + 1))
+    if ! fetch_token "${kt_source%%=*}" "${kt_source#*=}"; then
+      token=
+      auths=
+      return 1
+    fi
+    add_token "$kt_source"
+    kt_keep=0
+    if [ -n "$token_expiry" ]; then
+      kt_keep=$(((token_expiry - kt_now) / 2))
+      [ "$kt_keep" -le "$TOKEN_KEEP_SECONDS" ] || kt_keep=$TOKEN_KEEP_SECONDS
+    fi
+    if [ "$kt_keep" -gt 0 ]; then
+      kt_cache="$kt_cache$kt_source $((kt_now + kt_keep)) $token_expiry $token$NL"
+      log_token "$kt_source" "kept_s=$kt_keep"
+    else
+      kt_all_kept=false
+      log_token "$kt_source" kept_s=0 reason='"expiresAt is not in the future; used for this batch only (check the clock)"'
+    fi
+  done
+  token_cache=$kt_cache
+  kt_cache=
+  if [ "$token_calls" -eq 0 ] && [ -n "$kept_docker_config" ]; then
+    token=
+    auths=
+    docker_config_b64=$kept_docker_config
+    secret_values="$secret_values $docker_config_b64"
+    refreshed_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+    expires_at=$kept_expires_at
+    return 0
+  fi
+  finish_docker_config
+  kept_docker_config=
+  # Only when every token of it is kept: one used for this batch alone must not be reused.
+  if $kt_all_kept; then
+    kept_docker_config=$docker_config_b64
+    kept_expires_at=$expires_at
   fi
 }

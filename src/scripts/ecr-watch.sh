@@ -2,39 +2,120 @@
 # secret within seconds. Sourced by refresh-ecr-credentials.sh; defines functions only.
 #
 # The loop lists the namespaces once (their resourceVersion), then watches from there through
-# the API server's watch stream, read event by event from its JSON. New namespaces are batched
-# (events arriving within ECR_WATCH_BATCH_SECONDS of each other form one batch) and each batch
-# is written by the same selection, token and write code as a scheduled run. Namespaces that
-# exist at start are left to the CronJob. A watch that ends is resumed from the last
+# the API server's watch stream, read event by event from its JSON. New namespaces are queued
+# and written as one batch once no new one arrived for WATCH_QUIET_CS, and at the latest
+# ECR_WATCH_BATCH_SECONDS after the first of them, whatever else the stream carries. Each batch
+# is written by the same selection and write code as a scheduled run, with each region's token
+# kept between batches (kept_tokens in ecr-token.sh). Namespaces that exist at start are left to
+# the CronJob, except those created within the last hour: a restart of the watcher would
+# otherwise leave them to the next scheduled run. A watch that ends is resumed from the last
 # resourceVersion; one that expired (410 Gone) is replaced by a fresh list, and namespaces
 # created meanwhile are written then. API errors are retried with backoff; an AWS error keeps the
-# batch for the next try. A heartbeat file is written every loop turn for the probes.
+# whole batch for a later try; a namespace whose write failed is tried again on its own backoff.
+#
+# Files under $work: seen (names done with), pending ("NAME PHASE ATTEMPTS": queued for the next
+# batch), retry ("NAME PHASE ATTEMPTS DUE_CS": failed, waiting for their next try), batch (what a
+# batch writes), lease (until when the heartbeat is kept, see keep_heartbeat).
 # shellcheck shell=sh
 
-heartbeat() {
-  heartbeats=$((heartbeats + 1))
-  printf '%s\n' "$heartbeats" >"$heartbeat_file"
+# A batch goes out once no new namespace arrived for this long (centiseconds): a burst of
+# namespaces created together is one batch, a lone namespace waits 0.2 s, not a whole second.
+readonly WATCH_QUIET_CS=20
+# The longest the loop waits for an event when nothing is due, so the lease is renewed.
+readonly WATCH_IDLE_SECONDS=5
+# A failed namespace is tried again after 2, 4, 8 ... s, at most a minute apart.
+readonly RETRY_MAX_SECONDS=60
+
+# clock: $now_cs and $now_s, a monotonic clock (the system's uptime, read by the shell itself:
+# no process per event), in centiseconds and seconds.
+clock() {
+  if IFS=' ' read -r c_uptime _ </proc/uptime 2>/dev/null; then
+    now_cs=$((${c_uptime%.*} * 100 + 1${c_uptime#*.} - 100))
+  else
+    now_cs=$(($(date -u +%s) * 100))
+  fi
+  now_s=$((now_cs / 100))
 }
 
-# list_for_watch: lists the selected namespaces into $work/listed (names) and sets $watch_rv,
-# from one GET of the API server's Table of namespaces (as a scheduled run lists them). Returns
-# non-zero, the reason in $work/watch.err, when the API server cannot be asked.
+# lease SECONDS: the heartbeat is kept for SECONDS from now (the longest the next step may take).
+lease() {
+  clock
+  printf '%s\n' "$((now_s + $1))" >"$work/lease"
+}
+
+# keep_heartbeat: starts the process that rewrites the heartbeat file every second while the
+# lease the loop holds is current and the loop's shell lives. The loop itself cannot beat while it
+# waits for a token or for curl; a process that beat unconditionally would hide a loop that
+# hangs. So before each step the loop takes a lease as long as the step's worst case
+# (batch_seconds, list and backoff below); a step that overruns it lets the heartbeat go stale and
+# the probes act. The keeper reads files and the clock with shell builtins, and sleeps on a FIFO
+# nobody writes to, so a beat starts no process.
+keep_heartbeat() {
+  main_pid=$$
+  mkfifo "$work/tick"
+  (
+    trap - EXIT
+    exec 5<>"$work/tick"
+    while kill -0 "$main_pid" 2>/dev/null; do
+      kh_until=0
+      [ ! -f "$work/lease" ] || IFS= read -r kh_until <"$work/lease" || kh_until=0
+      clock
+      [ "$now_s" -gt "${kh_until:-0}" ] || printf '%s\n' "$now_s" >"$heartbeat_file"
+      # shellcheck disable=SC3045 # busybox ash has read -t
+      read -r -t 1 _ <&5 || :
+    done
+  ) &
+}
+
+# batch_seconds NAMES: sets $batch_lease, the longest a batch of NAMES namespaces may take, every
+# call taking its full time, hence the lease a batch holds:
+#   tokens  per token source: 3 rounds (TOKEN_ATTEMPTS) x 3 calls (web identity, role, ECR) x
+#           (AWS_MAX_ATTEMPTS x 40 s: 10 s to connect + 30 s to read, + (AWS_MAX_ATTEMPTS - 1) x
+#           20 s, the longest pause) + 15 s between rounds; 3 x 3 x 280 + 15 = 2,535 s at 5 tries
+#           with roles, 3 x 1 x 280 + 15 = 855 s with keys (curl signs: 30 s per try)
+#   writes  per curl process in turn: 60 s of retries + 30 s for the last try = 90 s; one process
+#           for up to ECR_APPLY_BATCH_SIZE x ECR_APPLY_PARALLELISM (500) namespaces
+#   accounts with ECR_PATCH_SERVICE_ACCOUNTS: 10 s waiting for `default`, then 3 rounds of a
+#           read and a patch, each as long as the writes
+#   + 30 s for everything else.
+# Keys, one region, up to 500 namespaces: 855 + 90 + 30 = 975 s. Kept tokens need no call, but
+# the lease is taken before the batch knows it.
+batch_seconds() {
+  bs_attempt=$((AWS_MAX_ATTEMPTS * 40 + (AWS_MAX_ATTEMPTS - 1) * 20))
+  bs_calls=3
+  ! curl_signs || bs_calls=1
+  bs_tokens=0
+  for bs_source in $token_sources; do
+    bs_tokens=$((bs_tokens + TOKEN_ATTEMPTS * bs_calls * bs_attempt + 15))
+  done
+  bs_files=$((($1 + batch_size - 1) / batch_size))
+  bs_writes=$(((bs_files + parallelism - 1) / parallelism * (API_RETRY_SECONDS + 30)))
+  bs_accounts=0
+  [ -z "$patch_service_account_names" ] || bs_accounts=$((10 + 3 * 2 * bs_writes))
+  batch_lease=$((bs_tokens + bs_writes + bs_accounts + 30))
+}
+
+# list_for_watch FIRST: lists the selected namespaces into $work/listed ("NAME PHASE RECENT",
+# RECENT 1 for a namespace created within the last hour) and sets $watch_rv, from one GET of the
+# API server's Table of namespaces. The first list asks for each namespace's metadata too (its
+# creationTimestamp); later ones need only the names. Returns non-zero, the reason in
+# $work/watch.err, when the API server cannot be asked.
 list_for_watch() {
-  if ! get_namespace_table "$work/list.json"; then
+  lfw_include=None
+  [ "$1" != true ] || lfw_include=Metadata
+  if ! get_namespace_table "$work/list.json" "$lfw_include"; then
     printf 'cannot list namespaces: %s\n' "$table_error" >"$work/watch.err"
     return 1
   fi
-  jq -r '.metadata.resourceVersion, (.rows[] | .cells[0])' "$work/list.json" >"$work/list" 2>"$work/watch.err" ||
+  jq -r '.metadata.resourceVersion, (.rows[] | "\(.cells[0]) \(.cells[1]) \(
+      if ((.object.metadata.creationTimestamp // "") | try fromdateiso8601 catch 0) > (now - 3600)
+      then 1 else 0 end)")' "$work/list.json" >"$work/list" 2>"$work/watch.err" ||
     return 1
+  rm -f "$work/list.json"
   IFS= read -r watch_rv <"$work/list" || return 1
   [ -n "$watch_rv" ] || return 1
-  # Everything after the first line is a name.
+  # Everything after the first line is a namespace.
   tail -n +2 "$work/list" >"$work/listed"
-}
-
-# is_seen NAME
-is_seen() {
-  grep -qxF "$1" "$work/seen"
 }
 
 # open_watch: starts the watch stream from $watch_rv in the background (curl, the credentials in
@@ -59,51 +140,131 @@ open_watch() {
   exec 4<"$work/events"
 }
 
-# write_batch: writes the pending namespaces with a fresh token, in a subshell so that an AWS or
-# API failure (which ends a scheduled run) only fails this batch. Returns its exit code.
+# pend NAME PHASE: queues a namespace not written (nor queued, nor waiting for a retry) before.
+pend() {
+  grep -qxF "$1" "$work/seen" && return 0
+  grep -q "^$1 " "$work/pending" "$work/retry" && return 0
+  clock
+  [ -s "$work/pending" ] || pending_first_cs=$now_cs
+  pending_last_cs=$now_cs
+  printf '%s %s 0\n' "$1" "$2" >>"$work/pending"
+}
+
+# due_in: sets $due_cs, the centiseconds until the next batch is due (0: now; -1: nothing queued).
+due_in() {
+  clock
+  due_cs=-1
+  if [ -s "$work/pending" ]; then
+    di_at=$((pending_first_cs + batch_wait * 100))
+    [ "$((pending_last_cs + WATCH_QUIET_CS))" -ge "$di_at" ] || di_at=$((pending_last_cs + WATCH_QUIET_CS))
+  elif [ -s "$work/retry" ]; then
+    di_at=$retry_next_cs
+  else
+    return 0
+  fi
+  [ ! -s "$work/retry" ] || [ "$retry_next_cs" -ge "$di_at" ] || di_at=$retry_next_cs
+  # After an AWS failure nothing goes out before the backoff ends.
+  [ "$di_at" -ge "$next_batch_cs" ] || di_at=$next_batch_cs
+  due_cs=$((di_at - now_cs))
+  [ "$due_cs" -gt 0 ] || due_cs=0
+}
+
+# write_batch: writes the namespaces of $work/batch. Returns non-zero only when no token could be
+# had (nothing was written); every other failure is a namespace's, in $work/outcomes.
 write_batch() {
-  [ -s "$work/pending" ] || return 0
-  wb_status=0
+  updated=0
+  skipped=0
+  conflicts=0
+  failed=0
+  failed_transient=0
+  : >"$work/outcomes"
+  cp "$work/batch" "$work/namespaces"
+  # Excluded, unselected and terminating namespaces leave here, before any token is asked for.
+  select_namespaces
+  if [ "$target_count" -eq 0 ]; then
+    log info batch "namespaces=$listed_count" "targets=0" "skipped=$skipped"
+    return 0
+  fi
+  kept_tokens || return 1
+  # In a subshell, so that whatever ends a scheduled run ends only this batch; the namespaces it
+  # left without a result are tried again.
   (
     trap - EXIT
-    updated=0
-    skipped=0
-    conflicts=0
-    failed=0
-    fetch_tokens
-    select_namespaces
     write_secrets
     # A new namespace's default ServiceAccount appears a moment after the namespace.
     patch_service_accounts 10
-    log info batch "namespaces=$listed_count" "updated=$updated" "skipped=$skipped" \
-      "conflict=$conflicts" "failed=$failed"
-  ) || wb_status=$?
-  return "$wb_status"
+    log info batch "namespaces=$listed_count" "targets=$target_count" "token_calls=$token_calls" \
+      "updated=$updated" "skipped=$skipped" "conflict=$conflicts" "failed=$failed"
+  ) || :
+  token=
+  docker_config_b64=
 }
 
-# flush_pending: writes the batch; on success the names join $work/seen, on failure they stay
-# pending and the next try waits longer (AWS is never asked more than once per backoff step).
-flush_pending() {
-  [ -s "$work/pending" ] || return 0
-  [ "$(date -u +%s)" -ge "$next_batch_at" ] || return 0
-  cp "$work/pending" "$work/namespaces"
+# settle_batch: after a batch, each namespace with a result (updated, skipped, conflict) or not a
+# target joins $work/seen; every target without one (failed, or no result at all) waits in
+# $work/retry for its next try, 2 s after the first failure, doubling to RETRY_MAX_SECONDS.
+settle_batch() {
+  clock
+  awk -v now="$now_cs" -v seen="$work/seen" -v retry="$work/retry" -v cap="$RETRY_MAX_SECONDS" '
+    part == "outcome" { result[$1] = $2; next }
+    part == "target" { target[$1] = 1; next }
+    {
+      outcome = ($1 in result) ? result[$1] : "none"
+      if (!($1 in target) || outcome == "updated" || outcome == "skipped" || outcome == "conflict") {
+        print $1 >> seen
+        next
+      }
+      attempt = $3 + 1
+      pause = 2
+      for (i = 1; i < attempt && pause < cap; i++) pause *= 2
+      if (pause > cap) pause = cap
+      print $1, $2, attempt, now + pause * 100 >> retry
+      printf "level=warn event=retry namespace=%s attempt=%d retry_in_s=%d result=%s\n", $1, attempt, pause, outcome
+    }' part=outcome "$work/outcomes" part=target "$work/targets" part=batch "$work/batch"
+  next_retry
+}
+
+# next_retry: sets $retry_next_cs, when the first waiting namespace is due.
+next_retry() {
+  retry_next_cs=0
+  [ ! -s "$work/retry" ] ||
+    retry_next_cs=$(awk 'NR == 1 || $4 < min { min = $4 } END { print min }' "$work/retry")
+}
+
+# flush_batch: writes what is due: the queued namespaces and the retries whose time has come.
+flush_batch() {
+  clock
+  rm -f "$work/batch"
+  fb_count=$(awk -v now="$now_cs" -v batch="$work/batch" -v keep="$work/retry.keep" '
+    FILENAME != ARGV[1] { print > batch; n++; next }
+    $4 <= now { print $1, $2, $3 > batch; n++; next }
+    { print > keep }
+    END { print n + 0 }' "$work/retry" "$work/pending")
+  mv "$work/retry.keep" "$work/retry" 2>/dev/null || : >"$work/retry"
+  : >"$work/pending"
+  [ "$fb_count" -gt 0 ] || {
+    next_retry
+    return 0
+  }
+  batch_seconds "$fb_count"
+  lease "$batch_lease"
   if write_batch; then
-    cut -d' ' -f1 "$work/pending" >>"$work/seen"
-    : >"$work/pending"
+    settle_batch
     batch_backoff=0
+    next_batch_cs=0
   else
+    # No token: the whole batch waits, and AWS is asked again only after the backoff.
+    cat "$work/batch" >>"$work/pending"
     batch_backoff=$((batch_backoff == 0 ? 5 : batch_backoff * 2))
     [ "$batch_backoff" -le 300 ] || batch_backoff=300
-    log warn batch "reason=\"batch failed; kept for the next try\"" "retry_in_s=$batch_backoff"
-    next_batch_at=$(($(date -u +%s) + batch_backoff))
+    log warn batch "reason=\"no ECR token; the batch is kept for the next try\"" "retry_in_s=$batch_backoff"
+    clock
+    next_batch_cs=$((now_cs + batch_backoff * 100))
+    pending_first_cs=$now_cs
+    pending_last_cs=$now_cs
+    next_retry
   fi
-}
-
-# pend NAME PHASE: queues a namespace not written before.
-pend() {
-  is_seen "$1" && return 0
-  grep -q "^$1 " "$work/pending" && return 0
-  printf '%s %s\n' "$1" "$2" >>"$work/pending"
+  rm -f "$work/batch"
 }
 
 # watch_session: one watch stream, until it ends. Sets $relist when a fresh list is needed.
@@ -111,11 +272,19 @@ watch_session() {
   open_watch
   ws_events=0
   while :; do
-    heartbeat
-    # busybox read -t returns 1 on a timeout as on EOF; the producer's END line tells them apart.
+    lease $((WATCH_IDLE_SECONDS + 10))
+    due_in
+    if [ "$due_cs" -eq 0 ]; then
+      flush_batch
+      continue
+    fi
+    [ "$due_cs" -gt 0 ] && [ "$due_cs" -le "$((WATCH_IDLE_SECONDS * 100))" ] || due_cs=$((WATCH_IDLE_SECONDS * 100))
+    ws_wait=$((due_cs / 100)).$((due_cs % 100 / 10))$((due_cs % 10))
+    # busybox read -t returns 1 on a timeout as on EOF; the producer's END line (or its end)
+    # tells them apart.
     # shellcheck disable=SC3045 # busybox ash has read -t
-    if ! IFS=' ' read -r -t "$batch_wait" ws_type ws_name ws_phase ws_rv ws_code ws_message <&4; then
-      flush_pending
+    if ! IFS=' ' read -r -t "$ws_wait" ws_type ws_name ws_phase ws_rv ws_code ws_message <&4; then
+      kill -0 "$watch_pid" 2>/dev/null || break
       continue
     fi
     case $ws_type in
@@ -123,7 +292,8 @@ watch_session() {
       ADDED)
         ws_events=$((ws_events + 1))
         watch_rv=$ws_rv
-        [ "$ws_phase" = Terminating ] || pend "$ws_name" "$ws_phase"
+        # The phase goes along: select_namespaces skips (and logs) a terminating namespace.
+        pend "$ws_name" "$ws_phase"
         ;;
       MODIFIED | DELETED | BOOKMARK)
         ws_events=$((ws_events + 1))
@@ -149,6 +319,14 @@ watch_session() {
   fi
 }
 
+# api_pause: waits before the API server is asked again, 1 s doubling to 30 s.
+api_pause() {
+  api_backoff=$((api_backoff == 0 ? 1 : api_backoff * 2))
+  [ "$api_backoff" -le 30 ] || api_backoff=30
+  lease $((api_backoff + 10))
+  sleep "$api_backoff"
+}
+
 # watch_namespaces: runs until killed. Exits non-zero only when it cannot go on at all.
 watch_namespaces() {
   heartbeat_file=${ECR_HEARTBEAT_FILE:-${TMPDIR:-/tmp}/ecr-watch-heartbeat}
@@ -157,36 +335,47 @@ watch_namespaces() {
   case $batch_wait:$watch_timeout in
     *[!0-9:]* | :* | *: | 0:* | *:0) die "$EXIT_CONFIG" "ECR_WATCH_BATCH_SECONDS \"$batch_wait\" and ECR_WATCH_TIMEOUT_SECONDS \"$watch_timeout\" must be positive integers, e.g. 1 and 300" ;;
   esac
-  heartbeats=0
   : >"$work/pending"
+  : >"$work/retry"
   : >"$work/seen"
+  pending_first_cs=0
+  pending_last_cs=0
+  retry_next_cs=0
   batch_backoff=0
-  next_batch_at=0
+  next_batch_cs=0
   relist=true
   first_list=true
   api_backoff=0
-  log info watch "selector=\"$namespace_selector\"" "batch_seconds=$batch_wait" "watch_timeout_s=$watch_timeout"
+  # A list is one GET with its retries: 60 s, + 60 s for the last try; its rows are read after.
+  lease 150
+  keep_heartbeat
+  batch_seconds 1
+  log info watch "selector=\"$namespace_selector\"" "batch_seconds=$batch_wait" "watch_timeout_s=$watch_timeout" \
+    "batch_lease_s=$batch_lease"
   while :; do
-    heartbeat
+    lease 150
     # Read for every watch: in a pod the kubelet rotates the ServiceAccount token.
     api_access
     if $relist; then
-      if ! list_for_watch; then
-        api_backoff=$((api_backoff == 0 ? 1 : api_backoff * 2))
-        [ "$api_backoff" -le 30 ] || api_backoff=30
+      if ! list_for_watch "$first_list"; then
         quote "$(last_line "$work/watch.err")"
-        log warn watch "reason=$quoted" "retry_in_s=$api_backoff"
-        sleep "$api_backoff"
+        log warn watch "reason=$quoted" "retry_in_s=$((api_backoff == 0 ? 1 : api_backoff * 2 > 30 ? 30 : api_backoff * 2))"
+        api_pause
         continue
       fi
       if $first_list; then
-        # Existing namespaces are the CronJob's; only what appears from now on is ours.
-        cp "$work/listed" "$work/seen"
+        # Existing namespaces are the CronJob's, except those created within the last hour:
+        # after a restart of the watcher they would otherwise wait for the next scheduled run.
+        awk '$3 != 1 { print $1 }' "$work/listed" >"$work/seen"
+        while read -r wn_name wn_phase wn_recent; do
+          [ "$wn_recent" != 1 ] || pend "$wn_name" "$wn_phase"
+        done <"$work/listed"
         first_list=false
-        log info watch "listed=$(wc -l <"$work/listed" | tr -d ' ')" "resource_version=$watch_rv"
+        log info watch "listed=$(wc -l <"$work/listed" | tr -d ' ')" "recent=$(wc -l <"$work/pending" | tr -d ' ')" \
+          "resource_version=$watch_rv"
       else
-        while IFS= read -r wn_name; do
-          pend "$wn_name" Active
+        while read -r wn_name wn_phase _; do
+          pend "$wn_name" "$wn_phase"
         done <"$work/listed"
       fi
       relist=false
@@ -194,11 +383,8 @@ watch_namespaces() {
     if watch_session; then
       api_backoff=0
     else
-      api_backoff=$((api_backoff == 0 ? 1 : api_backoff * 2))
-      [ "$api_backoff" -le 30 ] || api_backoff=30
-      sleep "$api_backoff"
+      api_pause
       relist=true
     fi
-    flush_pending
   done
 }

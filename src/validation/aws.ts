@@ -54,3 +54,24 @@ export function splitRegistry(value: string): { host: string; roleArn?: string }
   const at = value.indexOf('=');
   return at < 0 ? { host: value } : { host: value.slice(0, at), roleArn: value.slice(at + 1) };
 }
+
+/** The AWS partitions a role ARN here can name; each is isolated, credentials never cross. */
+export type Partition = 'aws' | 'aws-cn' | 'aws-us-gov';
+
+/** The partition a region belongs to: cn-* is aws-cn, us-gov-* is aws-us-gov, the rest aws. */
+export function regionPartition(region: string): Partition {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
+
+/** The partition of a role ARN (`arn:PARTITION:iam::...`), or undefined if it is not one. */
+export function arnPartition(arn: string): Partition | undefined {
+  if (!IAM_ROLE_ARN.test(arn)) return undefined;
+  return arn.split(':')[1] as Partition;
+}
+
+/** The region of a valid ECR registry host (ACCOUNT.dkr.ecr.REGION.amazonaws.com and the other forms). */
+export function registryRegion(host: string): string | undefined {
+  return /^\d{12}\.dkr[.-]ecr(?:-fips)?\.([a-z0-9-]+)\./.exec(host)?.[1];
+}

@@ -8,9 +8,12 @@ export function isDnsLabel(value: string): boolean {
   return value.length <= 63 && DNS_LABEL.test(value);
 }
 
+/** The longest object name Kubernetes takes (an RFC 1123 subdomain). */
+export const DNS_SUBDOMAIN_MAX = 253;
+
 /** A Secret, ServiceAccount or ClusterRole name: RFC 1123 subdomain. */
 export function isDnsSubdomain(value: string): boolean {
-  return value.length <= 253 && DNS_SUBDOMAIN.test(value);
+  return value.length <= DNS_SUBDOMAIN_MAX && DNS_SUBDOMAIN.test(value);
 }
 
 /** A namespace name or a shell glob over namespace names (`*`, `?`). */

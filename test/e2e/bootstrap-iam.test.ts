@@ -414,6 +414,12 @@ describe.skipIf(!e2eAvailable.ok)('scripts/bootstrap-iam.sh', () => {
     });
   });
 
+  test('shellcheck finds nothing in bootstrap-iam.sh and the parts it sources (bash)', async () => {
+    const out = await exec('shellcheck', ['-x', '-s', 'bash', '-S', 'style', SCRIPT], { PATH: process.env.PATH ?? '' });
+    expect(out.stdout + out.stderr).toBe('');
+    expect(out.code).toBe(0);
+  });
+
   test('the rights README documents for the caller are enough for create, rotate and delete', async () => {
     const namespace = await newNamespace();
     // AWS: exactly the listed actions, on "*" (moto cannot match IAM resource ARNs).
@@ -849,6 +855,49 @@ describe.skipIf(!e2eAvailable.ok)('scripts/bootstrap-iam.sh', () => {
     });
   });
 
+  /**
+   * An aws stand-in that makes moto's delete-user behave as IAM's: moto deletes a user that still
+   * has access keys, IAM answers DeleteConflict. Before passing delete-user on, it lists the
+   * user's keys in moto, records them, and refuses while any are left.
+   */
+  function iamDeleteConflicts(): { env: NodeJS.ProcessEnv; keysAtDeleteUser: () => string[][] } {
+    const dir = mkdtempSync(join(tmpdir(), 'bootstrap-iam-like-'));
+    const record = join(dir, 'keys-at-delete-user');
+    writeFileSync(record, '');
+    writeFileSync(
+      join(dir, 'aws'),
+      [
+        '#!/bin/sh',
+        'user=""; prev=""; deleting=false',
+        'for arg in "$@"; do',
+        '  [ "$arg" = delete-user ] && deleting=true',
+        '  [ "$prev" = --user-name ] && user=$arg',
+        '  prev=$arg',
+        'done',
+        'if $deleting; then',
+        `  keys=$('${realAws}' iam list-access-keys --region us-east-1 --user-name "$user" --query 'AccessKeyMetadata[].AccessKeyId' --output text) || exit 254`,
+        `  echo "[$keys]" >> '${record}'`,
+        '  if [ -n "$keys" ]; then',
+        '    echo "An error occurred (DeleteConflict) when calling the DeleteUser operation: Cannot delete entity, must delete access keys first." >&2',
+        '    exit 254',
+        '  fi',
+        'fi',
+        `exec '${realAws}' "$@"`,
+        '',
+      ].join('\n'),
+    );
+    chmodSync(join(dir, 'aws'), 0o755);
+    const base = env(admin);
+    return {
+      env: { ...base, PATH: `${dir}:${base.PATH ?? ''}` },
+      keysAtDeleteUser: () =>
+        readFileSync(record, 'utf8')
+          .split('\n')
+          .filter((line) => line !== '')
+          .map((line) => line.slice(1, -1).split(/\s+/).filter(Boolean)),
+    };
+  }
+
   describe('a later step fails: what this run created is undone', () => {
     test('no iam:CreateAccessKey: the new user and policy are deleted again', async () => {
       await awsDo(['iam', 'create-user', '--user-name', 'halfadmin']);
@@ -934,13 +983,16 @@ describe.skipIf(!e2eAvailable.ok)('scripts/bootstrap-iam.sh', () => {
           await new Promise((resolve) => setTimeout(resolve, 200));
         }
         const users = await userNames();
+        const iam = iamDeleteConflicts();
         const out = await bootstrap(
           ['create', '--name', 'frozen', '--region', REGION, '--namespace', namespace],
-          env(admin),
+          iam.env,
         );
         expect(out.stderr).toContain('Secrets are frozen here');
         expect(out.stderr).toMatch(/deleting access key AKIA\w+ of frozen-ecr-puller/);
         expect(out.code).toBe(1);
+        // The keys moto listed when the user was deleted: none (IAM would refuse otherwise).
+        expect(iam.keysAtDeleteUser()).toEqual([[]]);
         expect(await userNames()).toEqual(users);
         expect(await readSecret(namespace)).toBeNull();
       } finally {

@@ -3,7 +3,7 @@
 // (AssumeRoleWithWebIdentity), and the refresh script from the rendered bundle writes pull
 // secrets with no AWS key anywhere. moto checks neither the JWT signature nor the role's trust
 // policy; those are checked as JSON in bootstrap's tests.
-import { chmodSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -116,7 +116,7 @@ describe.skipIf(!e2eAvailable.ok)('--auth web-identity', () => {
     expect(events.stdout).toBe('');
   });
 
-  test('the script exchanges the ServiceAccount token for role credentials and writes working pull secrets', async () => {
+  test('the script exchanges the ServiceAccount token for role credentials, writes working pull secrets and leaves no role credentials under HOME', async () => {
     const { kubectl, serviceAccountKubeconfig } = cluster();
     const target = 'keyless-app';
     await kubectl(['create', 'namespace', target]);
@@ -160,6 +160,14 @@ describe.skipIf(!e2eAvailable.ok)('--auth web-identity', () => {
     }
     expect(result.stdout).toContain(`event=namespace namespace=${target} result=updated`);
     expect(result.stdout).toContain(`role=${CROSS_ACCOUNT_ROLE} registries=${CROSS_ACCOUNT_HOST}`);
+    // aws CLI v1 caches both role sessions (web identity, then the cross-account role) in
+    // ~/.aws/cli/cache; the script keeps that cache in its work directory, gone with the run.
+    const home = runEnv.HOME ?? '';
+    const homeFiles = readdirSync(home, { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => join(entry.parentPath, entry.name));
+    expect(homeFiles.filter((file) => /SessionToken|SecretAccessKey/.test(readFileSync(file, 'utf8')))).toEqual([]);
+    expect(homeFiles.filter((file) => file.includes(join('.aws', 'cli')))).toEqual([]);
 
     const secret = JSON.parse((await kubectl(['get', 'secret', SECRET, '-n', target, '-o', 'json'])).stdout) as {
       data: Record<string, string>;

@@ -131,12 +131,26 @@ describe('the packed package', () => {
         'package/lib/src/scripts/refresh-ecr-credentials.sh',
         'package/scripts/bootstrap-iam.sh',
         'package/scripts/bootstrap-iam/web-identity.sh',
+        'package/LICENSE',
       ]),
     );
     const scripts = readdirSync(join(REPO, 'src', 'scripts')).filter((name) => name.endsWith('.sh'));
     for (const name of scripts) expect(files).toContain(`package/lib/src/scripts/${name}`);
+    const parts = readdirSync(join(REPO, 'scripts', 'bootstrap-iam')).filter((name) => name.endsWith('.sh'));
+    for (const name of parts) expect(files).toContain(`package/scripts/bootstrap-iam/${name}`);
     expect(files.filter((file) => /\.ts$/.test(file) && !file.endsWith('.d.ts'))).toEqual([]);
     expect(files.filter((file) => file.startsWith('package/test/') || file.startsWith('package/dist/'))).toEqual([]);
+  });
+
+  test('ships the Apache-2.0 license text that package.json names', async () => {
+    const manifest = JSON.parse(await ok('tar', ['-xzOf', join(work, tarball), 'package/package.json'], work)) as {
+      license: string;
+    };
+    expect(manifest.license).toBe('Apache-2.0');
+    const license = await ok('tar', ['-xzOf', join(work, tarball), 'package/LICENSE'], work);
+    expect(license).toBe(readFileSync(join(REPO, 'LICENSE'), 'utf8'));
+    expect(license).toContain('Apache License\n                           Version 2.0, January 2004');
+    expect(license).toContain('END OF TERMS AND CONDITIONS');
   });
 
   test('the command, run as the README shows, writes what npm run synth writes from the same config', async () => {
@@ -152,6 +166,18 @@ describe('the packed package', () => {
     const written = filesIn(join(app, 'clusters', 'prod', 'ecr'));
     expect(written).toEqual(filesIn(expected));
     expect(written['50-cron-job.yaml']).toContain('schedule: 0 */4 * * *');
+  });
+
+  test('the installed command names itself ecr-k8s-credentials and prints its version', async () => {
+    const bin = join(app, 'node_modules', '.bin', 'ecr-k8s-credentials');
+    const manifest = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
+    expect((await run(bin, ['--help'], app)).stdout).toMatch(/^Usage: ecr-k8s-credentials \[options\]\n/);
+    expect(await run(bin, ['--version'], app)).toEqual({ code: 0, stdout: `${manifest.version}\n`, stderr: '' });
+    expect(await run(bin, ['--zzzzzzzz'], app)).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'error: Unknown flag --zzzzzzzz. Run "ecr-k8s-credentials --help" to list every option.\n',
+    });
   });
 
   test('bad input: the same message and exit code as npm run synth, nothing written', async () => {

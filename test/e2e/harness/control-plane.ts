@@ -39,8 +39,18 @@ const READY_TIMEOUT_MS = 90_000;
  */
 export const SERVICE_ACCOUNT_ISSUER = 'https://ecr-k8s-e2e-oidc.s3.eu-west-1.amazonaws.com/cluster-a';
 
+export interface ControlPlaneOptions {
+  /** The ServiceAccount token issuer (and, under it, the JWKS URI). @default SERVICE_ACCOUNT_ISSUER */
+  readonly serviceAccountIssuer?: string;
+}
+
 /** etcd + kube-apiserver + kube-controller-manager on free loopback ports, all state under `workDir`. */
-export async function startControlPlane(bin: ControlPlaneBinaries, workDir: string): Promise<ControlPlane> {
+export async function startControlPlane(
+  bin: ControlPlaneBinaries,
+  workDir: string,
+  opts: ControlPlaneOptions = {},
+): Promise<ControlPlane> {
+  const issuer = opts.serviceAccountIssuer ?? SERVICE_ACCOUNT_ISSUER;
   const pkiDir = join(workDir, 'pki');
   mkdirSync(pkiDir, { recursive: true });
   const pki = await createPki(pkiDir);
@@ -54,7 +64,7 @@ export async function startControlPlane(bin: ControlPlaneBinaries, workDir: stri
     apiserver = startDaemon(
       'kube-apiserver',
       bin.kubeApiserver,
-      apiserverArgs(pki, port, etcd.clientUrl, workDir),
+      apiserverArgs(pki, port, etcd.clientUrl, workDir, issuer),
       join(workDir, 'kube-apiserver.log'),
     );
     await waitForReadyz(apiserver, server, pki);
@@ -84,7 +94,7 @@ export async function startControlPlane(bin: ControlPlaneBinaries, workDir: stri
       startDaemon(
         'kube-apiserver',
         bin.kubeApiserver,
-        apiserverArgs(pki, port, etcd.clientUrl, workDir),
+        apiserverArgs(pki, port, etcd.clientUrl, workDir, issuer),
         join(workDir, 'kube-apiserver.log'),
       );
     return {
@@ -114,7 +124,7 @@ export async function startControlPlane(bin: ControlPlaneBinaries, workDir: stri
   }
 }
 
-function apiserverArgs(pki: Pki, port: number, etcdUrl: string, workDir: string): string[] {
+function apiserverArgs(pki: Pki, port: number, etcdUrl: string, workDir: string, issuer: string): string[] {
   return [
     `--etcd-servers=${etcdUrl}`,
     '--bind-address=127.0.0.1',
@@ -133,8 +143,8 @@ function apiserverArgs(pki: Pki, port: number, etcdUrl: string, workDir: string)
     '--allow-privileged=true',
     // Both are on by default; named so that a changed default cannot silently weaken the tests.
     '--enable-admission-plugins=PodSecurity,ValidatingAdmissionPolicy',
-    `--service-account-issuer=${SERVICE_ACCOUNT_ISSUER}`,
-    `--service-account-jwks-uri=${SERVICE_ACCOUNT_ISSUER}/openid/v1/jwks`,
+    `--service-account-issuer=${issuer}`,
+    `--service-account-jwks-uri=${issuer}/openid/v1/jwks`,
     `--service-account-key-file=${pki.serviceAccountPublicKeyFile}`,
     `--service-account-signing-key-file=${pki.serviceAccountKeyFile}`,
     '--service-cluster-ip-range=10.0.0.0/24',

@@ -10,6 +10,8 @@ export interface MotoOptions {
   throttleEcr?: number;
   /** Every GetAuthorizationToken call answers AccessDeniedException. @default false */
   failEcr?: boolean;
+  /** GetAuthorizationToken's expiresAt is this many seconds from now. @default - moto's fixed date in 2015 */
+  ecrTokenSeconds?: number;
 }
 
 export interface MotoStats {
@@ -39,6 +41,7 @@ export function startMoto(opts: MotoOptions = {}): Promise<Moto> {
   }
   if (opts.throttleEcr !== undefined) args.push('--throttle-ecr', String(opts.throttleEcr));
   if (opts.failEcr === true) args.push('--fail-ecr');
+  if (opts.ecrTokenSeconds !== undefined) args.push('--ecr-token-seconds', String(opts.ecrTokenSeconds));
 
   // Only what Python needs: an inherited AWS_* or INITIAL_NO_AUTH_ACTION_COUNT would change moto.
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', PYTHONUNBUFFERED: '1' };

@@ -9,6 +9,9 @@ front of its WSGI app:
                      ThrottlingException, which the aws CLI's standard retry mode retries
   --fail-ecr         every GetAuthorizationToken call answers HTTP 400 AccessDeniedException
                      (not retried), for "an AWS failure writes nothing" tests
+  --ecr-token-seconds N
+                     GetAuthorizationToken answers with expiresAt N seconds from now, as
+                     ECR does (12 hours), instead of moto's fixed date in 2015
   --initial-no-auth-action-count N
                      moto's INITIAL_NO_AUTH_ACTION_COUNT: the first N calls skip
                      authentication, later ones need valid keys and IAM permissions
@@ -22,6 +25,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import uuid
 from typing import Any, Callable, Iterable
 
@@ -39,16 +43,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--initial-no-auth-action-count", type=int, default=None)
     parser.add_argument("--throttle-ecr", type=int, default=0)
     parser.add_argument("--fail-ecr", action="store_true")
+    parser.add_argument("--ecr-token-seconds", type=int, default=None)
     return parser.parse_args(argv)
 
 
 class EcrFaults:
     """WSGI middleware: counts and optionally fails ECR GetAuthorizationToken calls."""
 
-    def __init__(self, app: WsgiApp, throttle: int, fail: bool) -> None:
+    def __init__(self, app: WsgiApp, throttle: int, fail: bool, token_seconds: int | None) -> None:
         self.app = app
         self.throttle = throttle
         self.fail = fail
+        self.token_seconds = token_seconds
         self.lock = threading.Lock()
         self.stats = {"getAuthorizationToken": 0, "throttled": 0, "failed": 0}
 
@@ -72,7 +78,27 @@ class EcrFaults:
                     fault = None
             if fault is not None:
                 return aws_json_error(start_response, *fault)
+            if self.token_seconds is not None:
+                return self.expiring_token(environ, start_response)
         return self.app(environ, start_response)
+
+    def expiring_token(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        """moto's answer with each expiresAt set token_seconds from now (epoch seconds, as ECR)."""
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list, exc_info: Any = None) -> Callable[[bytes], None]:
+            captured["status"], captured["headers"] = status, headers
+            return lambda _data: None
+
+        body = b"".join(self.app(environ, capture))
+        if captured["status"].startswith("200"):
+            answer = json.loads(body)
+            for entry in answer.get("authorizationData", []):
+                entry["expiresAt"] = time.time() + self.token_seconds
+            body = json.dumps(answer).encode()
+        headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
+        start_response(captured["status"], headers + [("Content-Length", str(len(body)))])
+        return [body]
 
 
 def aws_json_error(start_response: StartResponse, code: str, message: str) -> Iterable[bytes]:
@@ -96,7 +122,7 @@ def main(argv: list[str]) -> None:
     from werkzeug.serving import make_server
 
     app = EcrFaults(DomainDispatcherApplication(create_backend_app), args.throttle_ecr,
-                    args.fail_ecr)
+                    args.fail_ecr, args.ecr_token_seconds)
     server = make_server(args.host, args.port, app, threaded=True)
 
     def stop(_signum: int, _frame: Any) -> None:
