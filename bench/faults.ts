@@ -103,11 +103,12 @@ async function main(argv: readonly string[]): Promise<void> {
           );
           await createNamespaces(cluster, n);
           const runner = new Runner(tools, dist, cluster, join(scriptDir, SCRIPT_KEY), workDir, moto.endpoint);
+          // The accounts first: any run of this bundle patches them, and the first run is the one measured.
           let size: SizeResult = { n };
-          if (scenarios.includes('apf')) size = { ...size, apf: await apfScenario(runner, cluster, dist, n) };
           if (scenarios.includes('service-accounts')) {
             size = { ...size, service_accounts: await serviceAccountScenario(runner, n) };
           }
+          if (scenarios.includes('apf')) size = { ...size, apf: await apfScenario(runner, cluster, dist, n) };
           results.push(size);
         } finally {
           await cluster.stop();
@@ -280,13 +281,14 @@ async function apfScenario(
   await new Promise((resolve) => setTimeout(resolve, 2_000));
   const before = await rejectedRequests(cluster);
   // No pause before exit 6: the time measured is the time until every namespace is accounted for.
-  const { result } = await runner.run({ ECR_TRANSIENT_PAUSE_SECONDS: '0' });
+  // The Secrets only, as a refresh without --patch-service-accounts makes them.
+  const { result } = await runner.run({ ECR_TRANSIENT_PAUSE_SECONDS: '0', ECR_PATCH_SERVICE_ACCOUNTS: '' });
   const limited = { ...result, rejected: (await rejectedRequests(cluster)) - before };
   log(
     `n=${n} apf: ${limited.seconds} s until all ${limited.summary.selected} accounted for (updated ${limited.summary.updated}, failed ${limited.summary.failed}), ${limited.rejected} requests rejected, exit ${limited.exit_code}, ${limited.cpu_s} CPU s`,
   );
   await cluster.admin(['delete', 'flowschema,prioritylevelconfiguration', PRIORITY_LEVEL]);
-  const lifted = (await runner.run({ ECR_TRANSIENT_PAUSE_SECONDS: '0' })).result;
+  const lifted = (await runner.run({ ECR_TRANSIENT_PAUSE_SECONDS: '0', ECR_PATCH_SERVICE_ACCOUNTS: '' })).result;
   log(`n=${n} apf lifted: ${lifted.seconds} s, updated ${lifted.summary.updated}, exit ${lifted.exit_code}`);
   return { limited, lifted };
 }

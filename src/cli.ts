@@ -12,6 +12,7 @@ import { FILE_LIST } from './write-bundle.js';
 export type CliRequest =
   | { readonly kind: 'help'; readonly text: string }
   | { readonly kind: 'version' }
+  | { readonly kind: 'status'; readonly argv: readonly string[] }
   | { readonly kind: 'synth'; readonly flags: RawOptions; readonly configPath: string | undefined };
 
 function usage(command: string): string {
@@ -133,6 +134,8 @@ function toRawOptions(parsed: Record<string, unknown>): RawOptions {
  * is how the user started the command, for the usage line and hints.
  */
 export async function parseCli(argv: readonly string[], command: string): Promise<CliRequest> {
+  // `status` parses its own flags (src/status/status-command.ts).
+  if (argv[0] === 'status') return { kind: 'status', argv: argv.slice(1) };
   const parser = yargs([...argv])
     .scriptName('ecr-k8s-credentials')
     .usage(usage(command))

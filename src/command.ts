@@ -2,6 +2,7 @@ import { parseCli } from './cli.js';
 import { ConfigError, resolveConfig } from './config.js';
 import { loadConfigFile } from './config-file.js';
 import { commandName, packageVersion } from './package-info.js';
+import { runStatus } from './status/status-command.js';
 import { synthesize } from './synthesize.js';
 import { fileSystemProblem, isFileSystemError } from './write-bundle.js';
 
@@ -38,6 +39,8 @@ export async function runCommand(
       case 'version':
         output.out(packageVersion());
         return 0;
+      case 'status':
+        return await runStatus(request.argv, { stdout: process.stdout, stderr: process.stderr });
       case 'synth': {
         // `cdk8s synth` passes its output directory this way.
         const flags = { ...request.flags, outDir: request.flags.outDir ?? process.env.CDK8S_OUTDIR };

@@ -128,31 +128,69 @@ status_message() {
   jq -r 'if type == "object" and .kind == "Status" then .message // "" | gsub("\n"; " ") else "" end' "$1" 2>/dev/null
 }
 
-# response_reason FILE: what an error response says, for its log line, in $reason: the message
-# of a Kubernetes Status (up to 1,000 characters), else the first line of text of the body (HTML
-# tags dropped, bytes that are not printable ASCII made spaces, up to 200 characters), else
-# "empty body". Secrets are cut out before the text is cut short, so half a token never shows.
-# Any body works: the API server's plain-text 429, a proxy's HTML 502, binary, truncated JSON,
-# nothing at all. It never fails: a body it cannot read must not end the loop that reads it.
+# read_reasons IN OUT: what each unsuccessful answer says, for its log line, read in one awk pass
+# for a whole batch (a run can have thousands; one process each would outlast the deadline under
+# the CronJob's CPU limit). IN has lines "STATUS CURL_EXIT KEY RESPONSE_FILE [ERROR]"; OUT gets
+# "STATUS CURL_EXIT KEY RESPONSE_FILE REASON". REASON is curl's ERROR when no answer came (000);
+# else the message of a Kubernetes Status (up to 1,000 characters), else the first line of text
+# of the body (HTML tags dropped, bytes that are not printable ASCII made spaces, up to 200
+# characters), else "empty body". Secrets are cut out before the text is cut short, so half a
+# token never shows. Any body works: the API server's plain-text 429, a proxy's HTML 502, binary,
+# truncated JSON, nothing at all; awk reads at most 64 KiB of each.
+read_reasons() {
+  # The list of secrets goes to awk in a file of the private work directory, never in its argv.
+  printf '%s\n' $secret_values $api_token >"$work/redact.list"
+  LC_ALL=C awk -v secrets_file="$work/redact.list" '
+    function redact(text, i, at) {
+      for (i = 1; i <= secret_count; i++)
+        while ((at = index(text, secret[i])) > 0)
+          text = substr(text, 1, at - 1) "[REDACTED]" substr(text, at + length(secret[i]))
+      return text
+    }
+    function cut(text, limit) { return length(text) > limit ? substr(text, 1, limit) "..." : text }
+    function body_reason(file, body, line, count, lines, i, message) {
+      body = ""
+      while (length(body) < 65536 && (getline line < file) > 0) body = body line "\n"
+      close(file)
+      # kube-apiserver indents the JSON it sends to curl (by the User-Agent): spaces allowed.
+      if (body ~ /^[ \t\r\n]*\{/ && body ~ /"kind": *"Status"/ && match(body, /"message": *"/)) {
+        message = substr(body, RSTART + RLENGTH)
+        if (match(message, /^([^"\\]|\\.)*/)) message = substr(message, 1, RLENGTH)
+        gsub(/\\[nrt]/, " ", message)
+        gsub(/\\u003c/, "<", message)
+        gsub(/\\u003e/, ">", message)
+        gsub(/\\u0026/, "\\&", message)
+        gsub(/\\"/, "\"", message)
+        gsub(/\\\\/, "\\", message)
+        return cut(redact(message), 1000)
+      }
+      count = split(body, lines, "\n")
+      for (i = 1; i <= count; i++) {
+        line = lines[i]
+        gsub(/<[^>]*>/, "", line)
+        gsub(/[^ -~]/, " ", line)
+        gsub(/  +/, " ", line)
+        sub(/^ /, "", line)
+        sub(/ $/, "", line)
+        if (line != "") return cut(redact(line), 200)
+      }
+      return "empty body"
+    }
+    BEGIN { while ((getline line < secrets_file) > 0) if (line != "") secret[++secret_count] = line }
+    {
+      error = $0
+      sub(/^[^ ]* [^ ]* [^ ]* [^ ]* ?/, "", error)
+      print $1, $2, $3, $4, ($1 == "000" ? error : body_reason($4))
+    }' "$1" >"$2"
+}
+
+# response_reason FILE: read_reasons for one answer (a few requests, not a batch): what the body
+# of FILE says, in $reason.
 response_reason() {
-  reason=
-  [ -s "$1" ] || {
-    reason="empty body"
-    return 0
-  }
-  rr_limit=1000
-  rr_text=$(status_message "$1") || rr_text=
-  if [ -z "$rr_text" ]; then
-    rr_limit=200
-    # 64 KiB of the body: more than any token it might echo, so redact sees the whole token.
-    rr_text=$(head -c 65536 "$1" | LC_ALL=C tr -c '\n -~' ' ' | sed -e 's/<[^>]*>//g' |
-      awk 'NF { gsub(/  +/, " "); sub(/^ /, ""); sub(/ $/, ""); print; exit }') || rr_text=
-  fi
-  rr_text=$(redact "$rr_text")
-  # shellcheck disable=SC2059 # the precision is the cut
-  reason=$(printf "%.${rr_limit}s" "$rr_text")
-  [ "${#rr_text}" -le "$rr_limit" ] || reason="$reason..."
-  [ -n "$reason" ] || reason="empty body"
+  printf '999 0 - %s\n' "$1" >"$work/reason.in"
+  read_reasons "$work/reason.in" "$work/reason.out"
+  IFS= read -r reason <"$work/reason.out" || :
+  reason=${reason#999 0 - "$1" }
 }
 
 # is_transient STATUS: an answer that may be different a minute later: none at all (000), the

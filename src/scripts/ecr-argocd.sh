@@ -73,6 +73,7 @@ write_argocd_repo_creds() {
   argocd_summary=
   [ -n "$argocd_namespace" ] || return 0
   : >"$work/argocd.requests"
+  mkdir -p "$work/argocd.d"
   argocd_secret_bodies >"$work/argocd.bodies" || {
     argocd_failed=1
     log error argocd-repo-creds "namespace=$argocd_namespace" result=failed \
@@ -81,9 +82,9 @@ write_argocd_repo_creds() {
     return 0
   }
   while read -r wa_name wa_body; do
-    printf '%s\n' "$wa_body" >"$work/argocd.$wa_name.json"
+    printf '%s\n' "$wa_body" >"$work/argocd.d/$wa_name.json"
     printf '%s /api/v1/namespaces/%s/secrets/%s?fieldManager=%s&force=%s %s\n' "$wa_name" "$argocd_namespace" \
-      "$wa_name" "$FIELD_MANAGER" "$adopt_existing" "$work/argocd.$wa_name.json" >>"$work/argocd.requests"
+      "$wa_name" "$FIELD_MANAGER" "$adopt_existing" "$work/argocd.d/$wa_name.json" >>"$work/argocd.requests"
   done <"$work/argocd.bodies"
   rm -f "$work/argocd.bodies"
   api_requests argocd PATCH application/apply-patch+yaml
@@ -115,6 +116,7 @@ write_argocd_repo_creds() {
         ;;
     esac
   done <"$work/argocd.results"
-  rm -f "$work"/argocd.*.json
+  # The bodies hold the token; the run's directory goes at exit, these go now. (set -f: no globs.)
+  rm -rf "$work/argocd.d"
   argocd_summary="argocd_updated=$argocd_updated argocd_failed=$argocd_failed"
 }

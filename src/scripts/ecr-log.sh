@@ -8,12 +8,16 @@
 # because the watcher reads it again for every watch and a list would grow with every read.
 secret_values=
 api_token=
+# Carriage return and tab: with a newline, what redact flattens into spaces.
+CR_TAB=$(printf '\r\t')
+readonly CR_TAB
 
 # quote VALUE: VALUE as a logfmt string (double quotes, inner quotes and backslashes escaped,
 # newlines flattened) in $quoted. Known secrets are cut out first, so that an error message that
 # happens to echo the Secret back (an admission webhook quoting the object, say) cannot leak it.
 quote() {
-  q_in=$(redact "$1")
+  redact "$1"
+  q_in=$redacted
   quoted=
   while :; do
     case $q_in in
@@ -33,8 +37,10 @@ quote() {
   done
 }
 
-# redact TEXT: prints TEXT with every known secret value replaced by [REDACTED] and newlines
-# turned into spaces.
+# redact TEXT: TEXT with every known secret value replaced by [REDACTED] and newlines, carriage
+# returns and tabs turned into spaces, in $redacted. Builtins only (tr only when there is
+# something to flatten): it runs once per logged reason, and a run with thousands of failed
+# namespaces must not start thousands of processes for it.
 redact() {
   r_text=$1
   for r_secret in $secret_values $api_token; do
@@ -45,7 +51,10 @@ redact() {
       esac
     done
   done
-  printf '%s' "$r_text" | tr '\n\r\t' '   '
+  case $r_text in
+    *[$NL$CR_TAB]*) r_text=$(printf '%s' "$r_text" | tr '\n\r\t' '   ') ;;
+  esac
+  redacted=$r_text
 }
 
 # log LEVEL EVENT [key=value ...] - values must already be quoted where they may hold spaces.

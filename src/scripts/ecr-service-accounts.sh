@@ -30,8 +30,8 @@ account_result() {
   printf '%s %s %s %s\n' "$1" "$2" "$3" "${6:-}" >>"$work/sa-outcomes"
 }
 
-# account_failed NAMESPACE NAME WHAT HTTP_STATUS CURL_EXIT ERROR RESPONSE_FILE: a read or patch
-# that did not succeed, logged as failed with what the answer says (nothing, text, a Status).
+# account_failed NAMESPACE NAME WHAT HTTP_STATUS CURL_EXIT REASON: a read or patch that did not
+# succeed, logged as failed with what the answer said (read_reasons) or curl's error.
 account_failed() {
   case $4 in
     000)
@@ -40,10 +40,7 @@ account_failed() {
         *) af_reason="$3: no answer from the API server (curl exit $5: $6)" ;;
       esac
       ;;
-    *)
-      response_reason "$7"
-      af_reason="$3: HTTP $4: $reason"
-      ;;
+    *) af_reason="$3: HTTP $4: $6" ;;
   esac
   if is_transient "$4"; then
     account_result "$1" "$2" failed error "$af_reason" transient
@@ -118,7 +115,9 @@ patch_accounts() {
 # (the account changed since it was read, so the `test` failed) is read again, SA_PATCH_ATTEMPTS
 # times in all; anything else is failed with the answer's reason. Accounts to read again go to $work/sa-again.
 settle_accounts() {
-  while read -r sa_status sa_exit sa_key sa_response sa_error; do
+  read_reasons "$work/sa-unread" "$work/sa-unread.reasons"
+  read_reasons "$work/sa-unpatched" "$work/sa-unpatched.reasons"
+  while read -r sa_status sa_exit sa_key _ sa_reason; do
     sa_ns=${sa_key%/*}
     sa_name=${sa_key#*/}
     if [ "$sa_status" = 404 ]; then
@@ -129,13 +128,12 @@ settle_accounts() {
       fi
     elif [ "$sa_status" = 200 ]; then
       # A 200 whose body jq could not read (truncated, not JSON).
-      response_reason "$sa_response"
-      account_result "$sa_ns" "$sa_name" failed error "read: unreadable answer: $reason"
+      account_result "$sa_ns" "$sa_name" failed error "read: unreadable answer: $sa_reason"
     else
-      account_failed "$sa_ns" "$sa_name" read "$sa_status" "$sa_exit" "$sa_error" "$sa_response"
+      account_failed "$sa_ns" "$sa_name" read "$sa_status" "$sa_exit" "$sa_reason"
     fi
-  done <"$work/sa-unread"
-  while read -r sa_status sa_exit sa_key sa_response sa_error; do
+  done <"$work/sa-unread.reasons"
+  while read -r sa_status sa_exit sa_key _ sa_reason; do
     sa_ns=${sa_key%/*}
     sa_name=${sa_key#*/}
     if [ "$sa_status" = 404 ]; then
@@ -146,9 +144,9 @@ settle_accounts() {
       # retry; an account that still refuses after SA_PATCH_ATTEMPTS tries is failed below.
       printf '%s %s\n' "$sa_ns" "$sa_name" >>"$work/sa-again"
     else
-      account_failed "$sa_ns" "$sa_name" patch "$sa_status" "$sa_exit" "$sa_error" "$sa_response"
+      account_failed "$sa_ns" "$sa_name" patch "$sa_status" "$sa_exit" "$sa_reason"
     fi
-  done <"$work/sa-unpatched"
+  done <"$work/sa-unpatched.reasons"
 }
 
 # patch_service_accounts [WAIT_SECONDS]: for every namespace of $work/targets; in watch mode the

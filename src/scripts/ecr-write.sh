@@ -25,10 +25,12 @@ curl_batch() {
     "$work/batch.$1" >"$work/w$worker.requests"
   api_requests "w$worker" PATCH application/apply-patch+yaml
   log_updated
-  # What is left is rare: refusals, errors and transfers curl never finished.
-  while read -r cb_status cb_exit cb_ns cb_response cb_error; do
-    settle "$cb_ns" "$cb_status" "$cb_exit" "$cb_error" "$cb_response"
-  done <"$work/unsettled.$worker"
+  # What is left: refusals, errors and transfers curl never finished; their reasons in one pass.
+  [ -s "$work/unsettled.$worker" ] || return 0
+  read_reasons "$work/unsettled.$worker" "$work/reasons.$worker"
+  while read -r cb_status cb_exit cb_ns _ cb_reason; do
+    settle "$cb_ns" "$cb_status" "$cb_exit" "$cb_reason"
+  done <"$work/reasons.$worker"
 }
 
 # log_updated: reads the worker's results (one line per namespace: STATUS CURL_EXIT NAMESPACE
@@ -61,8 +63,8 @@ outcome() {
   [ "${5:-}" != transient ] || printf '%s\n' "$1" >>"$work/transient.$worker"
 }
 
-# settle NAMESPACE HTTP_STATUS CURL_EXIT ERROR RESPONSE_FILE: logs and records one namespace's
-# result from its status and body, whatever the body holds.
+# settle NAMESPACE HTTP_STATUS CURL_EXIT REASON: logs and records one namespace's result from its
+# status and what its answer said (read_reasons), or curl's error when no answer came.
 settle() {
   case $2 in
     2??)
@@ -77,7 +79,7 @@ settle() {
       return 0
       ;;
   esac
-  response_reason "$5"
+  reason=$4
   case $2 in
     403)
       case $reason in

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
+  accountingErrors,
   DIST_DIR,
   bundleObject,
   cluster,
@@ -590,6 +591,7 @@ describe.skipIf(!e2eAvailable.ok)('the script from dist/ with only the bundle RB
       if (run === 'second') await new Promise((resolve) => setTimeout(resolve, 1_100));
       const result = await runBusyboxScript(script, env);
       expect({ run, code: result.code, stderr: result.stderr }).toEqual({ run, code: 0, stderr: '' });
+      expect(accountingErrors(result.stdout)).toEqual([]);
       for (const ns of namespaces) {
         expect(result.stdout).toMatch(new RegExp(`event=namespace namespace=${ns} result=updated`));
         const secret = JSON.parse((await kubectl(['get', 'secret', SECRET, '-n', ns, '-o', 'json'])).stdout) as {

@@ -927,9 +927,10 @@ describe.skipIf(!e2eAvailable.ok)('src/scripts/refresh-ecr-credentials.sh (from 
     expect(resultsFor(run, others)).toEqual(others.map(() => 'updated'));
     expect(run.summary).toMatchObject({ updated: '8', failed: '4', exit_code: String(EXIT.transient) });
     // The pause comes after the summary, before the exit.
-    const lines = run.stdout.trim().split('\n');
-    expect(lines.at(-1)).toMatch(/^level=info event=retry pause_s=2 /);
-    expect(lines.at(-2)).toMatch(/event=summary /);
+    const events = run.records.map((record) => record.event);
+    expect(events.at(-1)).toBe('retry');
+    expect(run.records.at(-1)).toMatchObject({ level: 'info', pause_s: '2' });
+    expect(events.indexOf('summary')).toBeLessThan(events.length - 1);
   });
 
   /** PIDs of this run's curl processes that send the batches: found by the run's own TMPDIR. */

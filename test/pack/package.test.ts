@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { byIdentity, filesIn, objectsIn } from '../helpers.js';
 import { apiReport } from './api-report.js';
+import { installPackedPackage } from './install.js';
 
 /**
  * The package as a user gets it: `npm pack`, the tarball installed into an empty project with
@@ -50,38 +51,6 @@ function readmeBlock(heading: string, language: string): string {
   return block;
 }
 
-/**
- * A lockfile for a project depending only on the tarball: this repository's lock entries for
- * the packages the package needs at run time (those npm marks neither dev nor devOptional).
- * With exact versions, resolved URLs and integrity, `npm ci --offline` needs nothing but the cache.
- */
-function lockFor(tarball: string): unknown {
-  const manifest = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as Record<string, unknown>;
-  const lock = JSON.parse(readFileSync(join(REPO, 'package-lock.json'), 'utf8')) as {
-    packages: Record<string, { dev?: boolean; devOptional?: boolean }>;
-  };
-  const runtime = Object.entries(lock.packages).filter(
-    ([path, entry]) => path.startsWith('node_modules/') && entry.dev !== true && entry.devOptional !== true,
-  );
-  return {
-    name: 'app',
-    lockfileVersion: 3,
-    requires: true,
-    packages: {
-      '': { name: 'app', dependencies: { 'ecr-k8s-credentials': `file:${tarball}` } },
-      'node_modules/ecr-k8s-credentials': {
-        version: manifest.version,
-        resolved: `file:${tarball}`,
-        license: manifest.license,
-        dependencies: manifest.dependencies,
-        bin: manifest.bin,
-        engines: manifest.engines,
-      },
-      ...Object.fromEntries(runtime),
-    },
-  };
-}
-
 /** A directory of the test project holding `files`, with a tsconfig for ES modules. */
 function projectDir(name: string, files: Record<string, string>): string {
   const dir = join(app, name);
@@ -100,21 +69,7 @@ const app = join(work, 'app');
 let tarball = '';
 
 beforeAll(async () => {
-  // `npm pack` runs the `prepare` build: lib/ is compiled afresh from this checkout.
-  await ok('npm', ['pack', '--pack-destination', work, '--no-audit', '--no-fund'], REPO);
-  tarball = readdirSync(work).find((name) => name.endsWith('.tgz'))!;
-  mkdirSync(app);
-  writeFileSync(
-    join(app, 'package.json'),
-    JSON.stringify({
-      name: 'app',
-      private: true,
-      type: 'module',
-      dependencies: { 'ecr-k8s-credentials': `file:../${tarball}` },
-    }),
-  );
-  writeFileSync(join(app, 'package-lock.json'), JSON.stringify(lockFor(`../${tarball}`)));
-  await ok('npm', ['ci', '--offline', '--no-audit', '--no-fund'], app);
+  tarball = await installPackedPackage(work, app);
 }, 240_000);
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -25,4 +25,6 @@ export { createServingCert } from './pki.js';
 export { installCrds, promtoolPath } from './crds.js';
 export { startApiFront, type ApiFront, type FrontAnswer } from './api-front.js';
 export { writeKubeconfig } from './kubeconfig.js';
+export { run, type RunResult } from './process.js';
+export { requireContext } from './available.js';
 export { accountingErrors, parseLogfmt, type LogRecord } from './results.js';

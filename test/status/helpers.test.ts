@@ -1,0 +1,75 @@
+import { describe, expect, test } from 'vitest';
+import { durationText, refreshIncomplete } from '../../src/status/diagnose-bundle.js';
+import { imageHost } from '../../src/status/diagnose-pods.js';
+import { globToRegExp } from '../../src/status/refresh-settings.js';
+
+describe('globToRegExp: the script matches namespaces with shell case patterns', () => {
+  test.each([
+    ['team-*', 'team-a', true],
+    ['team-*', 'teams', false],
+    ['kube-?', 'kube-x', true],
+    ['kube-?', 'kube-xy', false],
+    ['ns-[ab]', 'ns-b', true],
+    ['ns-[!ab]', 'ns-b', false],
+    ['ns-[!ab]', 'ns-c', true],
+    ['a.b', 'axb', false],
+    ['exact', 'exact', true],
+  ])('%s against %s: %s', (glob, name, expected) => {
+    expect(globToRegExp(glob).test(name)).toBe(expected);
+  });
+});
+
+describe('imageHost', () => {
+  test.each([
+    ['123456789012.dkr.ecr.eu-west-1.amazonaws.com/web:1', '123456789012.dkr.ecr.eu-west-1.amazonaws.com'],
+    [
+      '123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/web@sha256:abc',
+      '123456789012.dkr.ecr.eu-west-1.amazonaws.com',
+    ],
+    ['registry.local:5000/web', 'registry.local'],
+    ['nginx:1.27', null],
+    ['library/nginx', null],
+  ])('%s -> %s', (image, host) => {
+    expect(imageHost(image)).toBe(host);
+  });
+});
+
+describe('durationText', () => {
+  test.each([
+    [0, '0m'],
+    [45 * 60_000, '45m'],
+    [6.5 * 3_600_000, '6h30m'],
+    [13 * 3_600_000, '13h'],
+    [51 * 3_600_000, '2d3h'],
+  ])('%i ms -> %s', (ms, text) => {
+    expect(durationText(ms)).toBe(text);
+  });
+});
+
+describe("refreshIncomplete reads the counts of the refresh script's Event", () => {
+  // The message as ecr-events.sh writes it (README, "The refresh script").
+  const message =
+    '1 of 2 selected namespace(s) not refreshed: 0 failed, 1 conflicted (another field manager owns the Secret; see --adopt-existing-secrets); 1 updated, 0 skipped. The pod log has one result=failed or result=conflict line per namespace.';
+
+  test('counts and the sum of repeats', () => {
+    const event = { metadata: { name: 'e1' }, involvedObject: {}, reason: 'RefreshIncomplete', message, count: 2 };
+    expect(refreshIncomplete([event, { ...event, metadata: { name: 'e2' }, count: 1 }])).toEqual({
+      events: 3,
+      selected: 2,
+      failed: 0,
+      conflicted: 1,
+      updated: 1,
+      skipped: 0,
+      message,
+    });
+  });
+
+  test('a message of another shape keeps the text, counts null', () => {
+    const event = { metadata: { name: 'e1' }, involvedObject: {}, reason: 'RefreshIncomplete', message: 'other' };
+    expect(refreshIncomplete([event])).toMatchObject({ events: 1, failed: null, message: 'other' });
+  });
+
+  test('no events: null', () => {
+    expect(refreshIncomplete([])).toBeNull();
+  });
+});
