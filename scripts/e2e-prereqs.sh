@@ -4,7 +4,8 @@
 #   - apt packages: busybox (Alpine-like shell and applets), jq, shellcheck, openssl, strace
 #     (the argv audits trace every execve)
 #   - a Python venv with the pinned moto and aws CLI (test/e2e/harness/requirements.txt)
-#   - kube-apiserver, kubectl, etcd and promtool built from Go modules (scripts/build-control-plane.sh)
+#   - kube-apiserver, kube-controller-manager and kubectl (1.34 and 1.37), etcd and promtool built
+#     from Go modules (scripts/build-control-plane.sh)
 #   - the Argo CD, Flux and prometheus-operator CRDs, from their Go modules (scripts/fetch-crds.sh)
 # Everything but the apt packages lives in ${ECR_K8S_CACHE_DIR:-$HOME/.cache/ecr-k8s-credentials}.
 set -euo pipefail

@@ -28,6 +28,7 @@ const LAYOUT: ReadonlyArray<readonly [constructId: string, file: string]> = [
   ['CronJob', '50-cron-job.yaml'],
   ['InitialJob', '60-initial-job.yaml'],
   ['NamespaceWatcher', '70-namespace-watcher.yaml'],
+  ['PullSecretInjection', '75-pull-secret-injection.yaml'],
   ['AlertRule', '80-prometheus-rule.yaml'],
 ];
 

@@ -1,6 +1,7 @@
 import { parseCli } from './cli.js';
 import { ConfigError, resolveConfig } from './config.js';
 import { loadConfigFile } from './config-file.js';
+import { INJECTION_MINIMUM_KUBERNETES } from './constructs/pull-secret-injection-policy.js';
 import { commandName, packageVersion } from './package-info.js';
 import { runStatus } from './status/status-command.js';
 import { synthesize } from './synthesize.js';
@@ -49,6 +50,13 @@ export async function runCommand(
         const fromFile = flags.outDir === undefined && file?.options.outDir !== undefined;
         const written = synthesize(config, config.outDir, fromFile ? `"out-dir" in ${file.path}` : '--out-dir');
         output.out(`Wrote ${written.length} files to ${config.outDir}/`);
+        if (config.injectPullSecret) {
+          // The API server refuses the file on older clusters; say so before anyone applies it.
+          output.out(
+            `note: 75-pull-secret-injection.yaml needs Kubernetes ${INJECTION_MINIMUM_KUBERNETES} or newer ` +
+              `(MutatingAdmissionPolicy, admissionregistration.k8s.io/v1); on older clusters use --patch-service-accounts instead.`,
+          );
+        }
         return 0;
       }
     }

@@ -60,6 +60,7 @@ export const DEFAULTS: EcrCredentialsConfig = {
   adoptExistingSecrets: false,
   watchNamespaces: false,
   patchServiceAccounts: [],
+  injectPullSecret: false,
   argocdRepoCreds: '',
   cpuRequest: '50m',
   cpuLimit: '100m',
@@ -159,6 +160,7 @@ export function resolveOptions(options: RawOptions, naming: Naming): EcrCredenti
     ...checkNetwork(config, naming),
     ...checkResources(config, naming),
     ...checkGitOps(config, naming),
+    ...checkInjection(config, naming),
     ...checkEmptyLists(options, naming),
     ...checkUnusedOptions(options, config, naming),
     ...checkPartitions(config, naming),
@@ -336,6 +338,33 @@ function checkGitOps(config: EcrCredentialsConfig, { source }: Naming): string[]
     `${source('gitops')} ${quote(config.gitops)} is not a GitOps tool this bundle knows. Use "argocd", "flux", or "none" ` +
       `(kubectl apply, or any other tool).`,
   ];
+}
+
+/** Name of the MutatingAdmissionPolicy and its binding: the ServiceAccount's, as the ClusterRole's. */
+export function injectionPolicyName(serviceAccount: string): string {
+  return `${serviceAccount}-pull-secret`;
+}
+
+function checkInjection(config: EcrCredentialsConfig, { source, option }: Naming): string[] {
+  if (!config.injectPullSecret) return [];
+  const problems: string[] = [];
+  const policy = injectionPolicyName(config.serviceAccount);
+  if (policy.length > 253) {
+    problems.push(
+      `${source('serviceAccount')} "${config.serviceAccount}" is too long for ${option('injectPullSecret')}: the ` +
+        `policy is named "<service account>-pull-secret", at most 253 characters. Use a shorter name, e.g. "ecr-credential-updater".`,
+    );
+  }
+  for (const name of config.targetNamespaces) {
+    if (name === 'kube-system' || name === config.namespace) {
+      problems.push(
+        `${source('targetNamespaces')} "${name}" with ${option('injectPullSecret')}: the policy never changes Pods in ` +
+          `kube-system or the updater's namespace ("${config.namespace}"), so they would not get the secret. Name ` +
+          `their ServiceAccounts in ${option('patchServiceAccounts')} instead (the Secret is still written there), or drop "${name}".`,
+      );
+    }
+  }
+  return problems;
 }
 
 const AUTH_MODES: readonly string[] = ['keys', 'web-identity'] satisfies AuthMode[];

@@ -157,6 +157,11 @@ export interface RefreshOptions {
    */
   readonly patchServiceAccounts?: readonly string[];
   /**
+   * Render a MutatingAdmissionPolicy (Kubernetes 1.36+) by which the API server adds the pull secret to imagePullSecrets of every Pod created in a target namespace that pulls from the registries.
+   * @default false
+   */
+  readonly injectPullSecret?: boolean;
+  /**
    * Argo CD's namespace (e.g. "argocd"): it gets repo-creds Secrets for Helm OCI charts and OCI sources from each registry.
    * @default - none
    */
@@ -408,6 +413,13 @@ export const OPTIONS: { readonly [K in OptionName]-?: OptionSpec } = {
     describe:
       'ServiceAccounts (e.g. "default") that list the pull secret in imagePullSecrets in every target namespace, so pods need no imagePullSecrets of their own',
     defaultText: '- none',
+  },
+  injectPullSecret: {
+    flag: 'inject-pull-secret',
+    type: 'boolean',
+    describe:
+      'Render a MutatingAdmissionPolicy (admissionregistration.k8s.io/v1, Kubernetes 1.36 or newer) by which the API server adds the pull secret to imagePullSecrets of every Pod created in a target namespace that pulls from the registries',
+    defaultText: 'false',
   },
   argocdRepoCreds: {
     flag: 'argocd-repo-creds',

@@ -105,6 +105,7 @@ describe('resolveConfig accepts', () => {
     adoptExistingSecrets: true,
     watchNamespaces: true,
     patchServiceAccounts: ['default', 'builder'],
+    injectPullSecret: true,
     argocdRepoCreds: 'argocd',
     cpuRequest: '0.1',
     cpuLimit: '1',

@@ -74,6 +74,18 @@ describe('npm run synth', { timeout: 60_000 }, () => {
     ]);
   });
 
+  test('--inject-pull-secret: the policy file, and the Kubernetes version it needs', async () => {
+    const outDir = join(base, 'inject');
+    const result = await synth(['--out-dir', outDir, '--inject-pull-secret']);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).toBe(
+      `Wrote 10 files to ${outDir}/\n` +
+        'note: 75-pull-secret-injection.yaml needs Kubernetes 1.36 or newer (MutatingAdmissionPolicy, ' +
+        'admissionregistration.k8s.io/v1); on older clusters use --patch-service-accounts instead.\n',
+    );
+    expect(readdirSync(outDir)).toContain('75-pull-secret-injection.yaml');
+  });
+
   test('bad input: message without stack trace, exit 1, out dir untouched', async () => {
     const outDir = join(base, 'kept');
     await synth(['--out-dir', outDir]);

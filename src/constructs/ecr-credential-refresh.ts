@@ -1,6 +1,14 @@
 import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import { Construct } from 'constructs';
-import { argocdRepoCredsNames, ConfigError, noProxyList, PROP_NAMING, proxyPort, resolveOptions } from '../config.js';
+import {
+  argocdRepoCredsNames,
+  ConfigError,
+  injectionPolicyName,
+  noProxyList,
+  PROP_NAMING,
+  proxyPort,
+  resolveOptions,
+} from '../config.js';
 import { expectedType, OPTIONS, PROP_NAMES, type PropName, type RefreshOptions } from '../options.js';
 import { cut, showJson } from '../quote.js';
 import { readRefreshScripts } from '../refresh-scripts.js';
@@ -10,6 +18,7 @@ import { EgressNetworkPolicy } from './egress-network-policy.js';
 import { InitialRefreshJob } from './initial-refresh-job.js';
 import { clusterScopedName, PART_OF, recommendedLabels, REFRESH_POD_LABELS } from './labels.js';
 import { NamespaceWatcherDeployment } from './namespace-watcher-deployment.js';
+import { PullSecretInjectionPolicy } from './pull-secret-injection-policy.js';
 import { RefreshAlertRule } from './refresh-alert-rule.js';
 import { RefreshCronJob } from './refresh-cron-job.js';
 import type { RefreshPodProps } from './refresh-pod-template.js';
@@ -30,7 +39,13 @@ export interface EcrCredentialRefreshProps extends RefreshOptions {
 export type RefreshSettings = { readonly [K in keyof RefreshOptions]-?: NonNullable<RefreshOptions[K]> };
 
 /** Kinds the construct renders that have no namespace: a chart's namespace must not be stamped on them. */
-const CLUSTER_SCOPED: readonly string[] = ['Namespace', 'ClusterRole', 'ClusterRoleBinding'];
+const CLUSTER_SCOPED: readonly string[] = [
+  'Namespace',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'MutatingAdmissionPolicy',
+  'MutatingAdmissionPolicyBinding',
+];
 
 /**
  * Keeps a fresh ECR pull secret in every target namespace: the updater's Namespace,
@@ -120,6 +135,21 @@ export class EcrCredentialRefresh extends Construct {
     new RefreshCronJob(this, 'CronJob', { ...pod, namespace, schedule: config.schedule });
     if (config.watchNamespaces) {
       new NamespaceWatcherDeployment(this, 'NamespaceWatcher', { ...pod, namespace, scripts: this.scripts });
+    }
+    if (config.injectPullSecret) {
+      new PullSecretInjectionPolicy(this, 'PullSecretInjection', {
+        name: injectionPolicyName(config.serviceAccount),
+        secretName: config.secretName,
+        updaterNamespace: namespace,
+        region: config.region,
+        fips: config.fips,
+        // With web identity the own registry is the role's account; with keys only the run knows it.
+        ownAccount: config.auth === 'web-identity' ? config.roleArn.split(':')[4] : undefined,
+        registries: config.registry,
+        targetNamespaces: config.targetNamespaces,
+        excludeNamespaces: config.excludeNamespaces,
+        namespaceSelector: config.namespaceSelector,
+      });
     }
     if (config.prometheusRule) {
       new RefreshAlertRule(this, 'AlertRule', {

@@ -55,6 +55,17 @@ export function splitRegistry(value: string): { host: string; roleArn?: string }
   return at < 0 ? { host: value } : { host: value.slice(0, at), roleArn: value.slice(at + 1) };
 }
 
+/**
+ * The own registry's host, as the refresh script's registry_host builds it (one table,
+ * test/fixtures/registry-hosts.json "own", is run through both): .amazonaws.com.cn in China,
+ * dkr.ecr-fips with FIPS endpoints, dkr.ecr otherwise.
+ */
+export function ownRegistryHost(account: string, region: string, fips: boolean): string {
+  if (region.startsWith('cn-')) return `${account}.dkr.ecr.${region}.amazonaws.com.cn`;
+  if (fips) return `${account}.dkr.ecr-fips.${region}.amazonaws.com`;
+  return `${account}.dkr.ecr.${region}.amazonaws.com`;
+}
+
 /** The AWS partitions a role ARN here can name; each is isolated, credentials never cross. */
 export type Partition = 'aws' | 'aws-cn' | 'aws-us-gov';
 

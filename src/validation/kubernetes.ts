@@ -87,6 +87,27 @@ export function isLabelValue(value: string): boolean {
 
 /** A label selector in kubectl's `-l` syntax: `a=b,c!=d,e in (f,g),!h`. */
 export function isLabelSelector(value: string): boolean {
+  const balanced = (value.match(/\(/g) ?? []).length === (value.match(/\)/g) ?? []).length;
+  return balanced && splitRequirements(value).every((requirement) => REQUIREMENT.test(requirement));
+}
+
+const IMAGE_REFERENCE =
+  /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d+)?\/)?[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+
+/** A container image reference: `[registry[:port]/]path[:tag][@sha256:digest]`. */
+export function isImageReference(value: string): boolean {
+  return IMAGE_REFERENCE.test(value);
+}
+
+/** One requirement of a LabelSelector's matchExpressions. */
+export interface LabelSelectorRequirement {
+  readonly key: string;
+  readonly operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+  readonly values?: readonly string[];
+}
+
+/** The top-level requirements of a selector: commas inside `in (...)` do not split. */
+function splitRequirements(value: string): string[] {
   const requirements: string[] = [];
   let depth = 0;
   let current = '';
@@ -101,15 +122,28 @@ export function isLabelSelector(value: string): boolean {
     }
   }
   requirements.push(current.trim());
-  return depth === 0 && requirements.every((requirement) => REQUIREMENT.test(requirement));
+  return requirements;
 }
 
-const IMAGE_REFERENCE =
-  /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d+)?\/)?[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
-
-/** A container image reference: `[registry[:port]/]path[:tag][@sha256:digest]`. */
-export function isImageReference(value: string): boolean {
-  return IMAGE_REFERENCE.test(value);
+/**
+ * A selector in kubectl's `-l` syntax (one isLabelSelector accepts) as the matchExpressions of
+ * a LabelSelector, with the same meaning: `a!=b` and `a notin (b)` match objects without `a`
+ * too, as NotIn does.
+ */
+export function labelSelectorRequirements(value: string): LabelSelectorRequirement[] {
+  return splitRequirements(value).map((requirement) => {
+    const set = /^(\S+)\s+(in|notin)\s+\((.*)\)$/.exec(requirement);
+    if (set?.[1] !== undefined && set[3] !== undefined) {
+      const values = set[3].split(',').map((item) => item.trim());
+      return { key: set[1], operator: set[2] === 'in' ? 'In' : 'NotIn', values };
+    }
+    const equality = /^([^=!\s]+)\s*(==|=|!=)\s*(\S*)$/.exec(requirement);
+    if (equality?.[1] !== undefined) {
+      return { key: equality[1], operator: equality[2] === '!=' ? 'NotIn' : 'In', values: [equality[3] ?? ''] };
+    }
+    if (requirement.startsWith('!')) return { key: requirement.slice(1), operator: 'DoesNotExist' };
+    return { key: requirement, operator: 'Exists' };
+  });
 }
 
 /** The tag and digest of an image reference, if it has them (a registry's `:port` is no tag). */

@@ -3,7 +3,7 @@
 // case per test. There is no kubelet: a pod that cannot pull gets its container status written
 // through the pod's status subresource, as the kubelet writes it (a stand-in for the kubelet).
 // The broken cases accumulate in their own namespaces; each test checks its own pod's cause.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -432,6 +432,17 @@ describe.skipIf(!e2eAvailable.ok)('ecr-k8s-credentials status', () => {
         env: { PATH: pluginPath(), HOME: work },
       });
       expect(result.stdout).toContain(join(app, 'node_modules', '.bin', 'kubectl-ecr_credentials'));
+    });
+
+    test('kubectl ecr-credentials without arguments prints the help and writes nothing where it stands', async () => {
+      const here = mkdtempSync(join(work, 'cwd-'));
+      const result = await run(join(dirname(requireContext().tools.kubectl), 'kubectl'), ['ecr-credentials'], {
+        env: { PATH: pluginPath(), HOME: work },
+        cwd: here,
+      });
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain('status');
+      expect(readdirSync(here)).toEqual([]);
     });
 
     test('kubectl ecr-credentials status runs the installed command against the cluster', async () => {

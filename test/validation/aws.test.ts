@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { ECR_REGISTRY_HOST, FIPS_REGION, IAM_ROLE_ARN, splitRegistry } from '../../src/validation/aws.js';
+import {
+  ECR_REGISTRY_HOST,
+  FIPS_REGION,
+  IAM_ROLE_ARN,
+  ownRegistryHost,
+  splitRegistry,
+} from '../../src/validation/aws.js';
 
 /** The table the refresh script's is_role_arn is run through too (test/e2e/web-identity.test.ts). */
 const ROLE_ARNS = JSON.parse(readFileSync(new URL('../fixtures/role-arns.json', import.meta.url), 'utf8')) as {
@@ -27,6 +33,15 @@ describe('ECR_REGISTRY_HOST', () => {
   test.each(REGISTRY_HOSTS.own)('accepts the own registry host the script builds in $region', ({ host }) => {
     expect(ECR_REGISTRY_HOST.test(host)).toBe(true);
   });
+});
+
+describe('ownRegistryHost', () => {
+  test.each(REGISTRY_HOSTS.own)(
+    'builds $host in $region (FIPS $fips), as the script does',
+    ({ region, fips, host }) => {
+      expect(ownRegistryHost('123456789012', region, fips)).toBe(host);
+    },
+  );
 });
 
 describe('FIPS_REGION', () => {

@@ -4,13 +4,23 @@ import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { run } from './process.js';
 
+/** kube-apiserver, kube-controller-manager and kubectl of one Kubernetes version. */
+export interface KubernetesBinaries {
+  readonly kubeApiserver: string;
+  readonly kubeControllerManager: string;
+  readonly kubectl: string;
+}
+
 export interface Binaries {
+  /** 1.34, where the suite's shared control plane runs. */
   readonly kubeApiserver: string;
   readonly kubeControllerManager: string;
   readonly kubectl: string;
   readonly etcd: string;
   /** Checks and unit-tests the alert rules. */
   readonly promtool: string;
+  /** 1.37: MutatingAdmissionPolicy (GA in 1.36) is tested on a control plane of its own. */
+  readonly kubernetes137: KubernetesBinaries;
 }
 
 export interface FoundPrerequisites {
@@ -56,12 +66,30 @@ export function which(name: string): string | undefined {
 export async function checkPrerequisites(repoRoot: string): Promise<PrerequisiteCheck> {
   const buildScript = join(repoRoot, 'scripts', 'build-control-plane.sh');
   const printed = await run('bash', [buildScript, '--print-paths']);
-  const [kubeApiserver, kubeControllerManager, kubectl, etcd, promtool] = printed.stdout.trim().split('\n');
-  if (printed.code !== 0 || !kubeApiserver || !kubeControllerManager || !kubectl || !etcd || !promtool) {
+  const paths = printed.stdout.trim().split('\n');
+  const [kubeApiserver, kubeControllerManager, kubectl, etcd, promtool, apiserver137, kcm137, kubectl137] = paths;
+  if (
+    printed.code !== 0 ||
+    !kubeApiserver ||
+    !kubeControllerManager ||
+    !kubectl ||
+    !etcd ||
+    !promtool ||
+    !apiserver137 ||
+    !kcm137 ||
+    !kubectl137
+  ) {
     return { ok: false, why: `${buildScript} --print-paths failed: ${printed.stderr.trim()}` };
   }
-  const binaries: Binaries = { kubeApiserver, kubeControllerManager, kubectl, etcd, promtool };
-  if (![kubeApiserver, kubeControllerManager, kubectl, etcd, promtool].every((file) => existsSync(file))) {
+  const binaries: Binaries = {
+    kubeApiserver,
+    kubeControllerManager,
+    kubectl,
+    etcd,
+    promtool,
+    kubernetes137: { kubeApiserver: apiserver137, kubeControllerManager: kcm137, kubectl: kubectl137 },
+  };
+  if (!paths.every((file) => existsSync(file))) {
     if (which('go') === undefined) {
       return {
         ok: false,
