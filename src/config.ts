@@ -27,6 +27,7 @@ import {
 import { checkCidr } from './validation/network.js';
 import { quote } from './quote.js';
 import { isGitOpsTool } from './constructs/initial-refresh-job.js';
+import { clusterScopedName } from './constructs/labels.js';
 
 /** The validated settings everything is built from. Lists are deduplicated, in input order. */
 export type EcrCredentialsConfig = { readonly [K in OptionName]-?: NonNullable<RawOptions[K]> };
@@ -340,21 +341,14 @@ function checkGitOps(config: EcrCredentialsConfig, { source }: Naming): string[]
   ];
 }
 
-/** Name of the MutatingAdmissionPolicy and its binding: the ServiceAccount's, as the ClusterRole's. */
-export function injectionPolicyName(serviceAccount: string): string {
-  return `${serviceAccount}-pull-secret`;
+/** Name of the MutatingAdmissionPolicy and its binding: cluster-wide, so the install's, as the ClusterRole's. */
+export function injectionPolicyName(namespace: string): string {
+  return `${clusterScopedName(namespace)}-pull-secret`;
 }
 
 function checkInjection(config: EcrCredentialsConfig, { source, option }: Naming): string[] {
   if (!config.injectPullSecret) return [];
   const problems: string[] = [];
-  const policy = injectionPolicyName(config.serviceAccount);
-  if (policy.length > 253) {
-    problems.push(
-      `${source('serviceAccount')} "${config.serviceAccount}" is too long for ${option('injectPullSecret')}: the ` +
-        `policy is named "<service account>-pull-secret", at most 253 characters. Use a shorter name, e.g. "ecr-credential-updater".`,
-    );
-  }
   for (const name of config.targetNamespaces) {
     if (name === 'kube-system' || name === config.namespace) {
       problems.push(

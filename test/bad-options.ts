@@ -372,9 +372,4 @@ export const BAD_OPTIONS: [string, RawOptions, string][] = [
     { injectPullSecret: true, namespace: 'platform-ecr', targetNamespaces: ['platform-ecr'] },
     '--target-namespaces "platform-ecr" with --inject-pull-secret: the policy never changes Pods in kube-system or the updater\'s namespace ("platform-ecr"), so they would not get the secret. Name their ServiceAccounts in --patch-service-accounts instead (the Secret is still written there), or drop "platform-ecr".',
   ],
-  [
-    'a ServiceAccount name too long to name the policy',
-    { injectPullSecret: true, serviceAccount: 'a'.repeat(250) },
-    `--service-account "${'a'.repeat(250)}" is too long for --inject-pull-secret: the policy is named "<service account>-pull-secret", at most 253 characters. Use a shorter name, e.g. "ecr-credential-updater".`,
-  ],
 ];

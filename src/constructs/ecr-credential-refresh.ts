@@ -138,7 +138,7 @@ export class EcrCredentialRefresh extends Construct {
     }
     if (config.injectPullSecret) {
       new PullSecretInjectionPolicy(this, 'PullSecretInjection', {
-        name: injectionPolicyName(config.serviceAccount),
+        name: injectionPolicyName(namespace),
         secretName: config.secretName,
         updaterNamespace: namespace,
         region: config.region,
@@ -178,6 +178,7 @@ const COMPONENTS: Readonly<Record<string, string>> = {
   ServiceAccount: 'rbac',
   Rbac: 'rbac',
   ArgocdRepoCredsRbac: 'rbac',
+  PullSecretInjection: 'admission',
   NetworkPolicy: 'network-policy',
   RefreshScript: 'script',
   CronJob: 'refresh',
