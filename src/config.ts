@@ -14,8 +14,11 @@ import { CronSyntaxError, parseCron, runGaps } from './validation/cron.js';
 import {
   isDnsLabel,
   DNS_SUBDOMAIN_MAX,
+  imageVersion,
   isDnsSubdomain,
   isImageReference,
+  isLabelKey,
+  isLabelValue,
   isLabelSelector,
   isNamespaceGlob,
   parseQuantity,
@@ -24,6 +27,7 @@ import {
 import { checkCidr } from './validation/network.js';
 import { quote } from './quote.js';
 import { isGitOpsTool } from './constructs/initial-refresh-job.js';
+import { clusterScopedName } from './constructs/labels.js';
 
 /** The validated settings everything is built from. Lists are deduplicated, in input order. */
 export type EcrCredentialsConfig = { readonly [K in OptionName]-?: NonNullable<RawOptions[K]> };
@@ -65,6 +69,8 @@ export const DEFAULTS: EcrCredentialsConfig = {
   memoryLimit: '128Mi',
   gitops: 'none',
   prometheusRule: false,
+  prometheusRuleLabels: [],
+  prometheusRuleRunbookUrl: '',
 };
 
 /** ECR authorization tokens are valid for 12 hours from issue. */
@@ -159,6 +165,8 @@ export function resolveOptions(options: RawOptions, naming: Naming): EcrCredenti
     ...checkEmptyLists(options, naming),
     ...checkUnusedOptions(options, config, naming),
     ...checkPartitions(config, naming),
+    ...checkEnvironmentSize(config, naming),
+    ...checkAlerting(config, naming),
   ];
   if (config.outDir.trim() === '') {
     problems.push(`${naming.source('outDir')} is empty. Give a directory, e.g. ${naming.option('outDir')} dist.`);
@@ -283,6 +291,18 @@ function checkImageAndAws(config: EcrCredentialsConfig, { source, option }: Nami
         `e.g. "alpine/k8s:1.30.7".`,
     );
   }
+  const { tag, digest } = imageVersion(config.image);
+  if (isImageReference(config.image) && tag === undefined && digest === undefined) {
+    problems.push(
+      `${source('image')} "${config.image}" has neither a tag nor a digest, so each node pulls whatever "latest" is ` +
+        `when it starts a pod. Pin it, best by digest: "${config.image}:TAG@sha256:DIGEST", e.g. "alpine/k8s:1.30.7".`,
+    );
+  } else if (tag === 'latest' && digest === undefined) {
+    problems.push(
+      `${source('image')} "${config.image}" names the moving tag "latest": nodes would run different images, and ` +
+        `a rebuilt one unseen. Use a version tag, best with its digest, e.g. "alpine/k8s:1.30.7@sha256:DIGEST".`,
+    );
+  }
   if (!REGION.test(config.region)) {
     problems.push(
       `${source('region')} ${quote(config.region)} is not an AWS region name. Use e.g. "us-east-1" or "eu-central-1".`,
@@ -321,21 +341,14 @@ function checkGitOps(config: EcrCredentialsConfig, { source }: Naming): string[]
   ];
 }
 
-/** Name of the MutatingAdmissionPolicy and its binding: the ServiceAccount's, as the ClusterRole's. */
-export function injectionPolicyName(serviceAccount: string): string {
-  return `${serviceAccount}-pull-secret`;
+/** Name of the MutatingAdmissionPolicy and its binding: cluster-wide, so the install's, as the ClusterRole's. */
+export function injectionPolicyName(namespace: string): string {
+  return `${clusterScopedName(namespace)}-pull-secret`;
 }
 
 function checkInjection(config: EcrCredentialsConfig, { source, option }: Naming): string[] {
   if (!config.injectPullSecret) return [];
   const problems: string[] = [];
-  const policy = injectionPolicyName(config.serviceAccount);
-  if (policy.length > 253) {
-    problems.push(
-      `${source('serviceAccount')} "${config.serviceAccount}" is too long for ${option('injectPullSecret')}: the ` +
-        `policy is named "<service account>-pull-secret", at most 253 characters. Use a shorter name, e.g. "ecr-credential-updater".`,
-    );
-  }
   for (const name of config.targetNamespaces) {
     if (name === 'kube-system' || name === config.namespace) {
       problems.push(
@@ -595,6 +608,111 @@ function checkPartitions(config: EcrCredentialsConfig, { source }: Naming): stri
           `${quote(config.region)} is in ${partition}, and the refresh's credentials never cross partitions. ` +
           `Render a bundle of its own for that registry, with a ${source('region')} of ${hostPartition}.`,
       );
+    }
+  }
+  return problems;
+}
+
+/**
+ * Linux caps one environment string, `NAME=value` and its terminating NUL, at 32 pages
+ * (MAX_ARG_STRLEN, 131,072 bytes): a pod with a longer variable is created but its container
+ * never starts (execve fails with E2BIG).
+ */
+export const ENV_STRING_LIMIT = 131_072;
+
+/**
+ * The list variables together. A client-side `kubectl apply` copies the whole CronJob (and the
+ * first-run Job) into its last-applied-configuration annotation, and an object's annotations
+ * may hold at most 262,144 bytes; the rest of the object takes under 10,000.
+ */
+export const ENV_LISTS_LIMIT = 200_000;
+
+/** The options that reach the pod as one environment variable each, as the pod template joins them. */
+function listVariables(config: EcrCredentialsConfig): { name: OptionName; variable: string; value: string }[] {
+  return [
+    { name: 'registry', variable: 'ECR_REGISTRIES', value: config.registry.join(' ') },
+    { name: 'targetNamespaces', variable: 'ECR_TARGET_NAMESPACES', value: config.targetNamespaces.join(' ') },
+    { name: 'excludeNamespaces', variable: 'ECR_EXCLUDE_NAMESPACES', value: config.excludeNamespaces.join(' ') },
+    { name: 'namespaceSelector', variable: 'ECR_NAMESPACE_SELECTOR', value: config.namespaceSelector },
+    {
+      name: 'patchServiceAccounts',
+      variable: 'ECR_PATCH_SERVICE_ACCOUNTS',
+      value: config.patchServiceAccounts.join(' '),
+    },
+    { name: 'noProxy', variable: 'NO_PROXY', value: config.httpsProxy === '' ? '' : noProxyList(config).join(',') },
+  ];
+}
+
+const LIST_FIX = 'Cover the namespaces with fewer globs (e.g. "team-*"), or label them and select them with';
+
+/**
+ * Settings reach the script as environment variables. Lists too long for one are refused here,
+ * with the limit, rather than rendered into a pod that can never start.
+ */
+function checkEnvironmentSize(config: EcrCredentialsConfig, { source, option }: Naming): string[] {
+  const problems: string[] = [];
+  const variables = listVariables(config);
+  for (const { name, variable, value } of variables) {
+    const bytes = Buffer.byteLength(`${variable}=${value}`) + 1;
+    if (bytes <= ENV_STRING_LIMIT) continue;
+    const count = OPTIONS[name].type === 'list' ? ` (${(config[name] as readonly string[]).length} entries)` : '';
+    problems.push(
+      `${source(name)}${count} reaches the pod as ${variable}, ${bytes.toLocaleString('en-US')} bytes; Linux starts no ` +
+        `container with an environment variable over ${ENV_STRING_LIMIT.toLocaleString('en-US')} bytes (128 KiB). ` +
+        `${LIST_FIX} ${option('namespaceSelector')}.`,
+    );
+  }
+  const total = variables.reduce((sum, { value }) => sum + Buffer.byteLength(value), 0);
+  if (problems.length === 0 && total > ENV_LISTS_LIMIT) {
+    const given = variables.filter(({ value }) => value !== '').map(({ name }) => source(name));
+    problems.push(
+      `${given.join(', ')} together reach the pod as ${total.toLocaleString('en-US')} bytes of environment; over ` +
+        `${ENV_LISTS_LIMIT.toLocaleString('en-US')} the CronJob no longer fits the 262,144-byte annotation a ` +
+        `client-side kubectl apply keeps. ${LIST_FIX} ${option('namespaceSelector')}.`,
+    );
+  }
+  return problems;
+}
+
+/** Labels the bundle sets itself; a --prometheus-rule-labels entry must not silently replace one. */
+const OWN_LABEL_PREFIX = 'app.kubernetes.io/';
+
+function checkAlerting(config: EcrCredentialsConfig, { source, option }: Naming): string[] {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  for (const entry of config.prometheusRuleLabels) {
+    const equals = entry.indexOf('=');
+    const key = equals < 0 ? entry : entry.slice(0, equals);
+    const value = equals < 0 ? '' : entry.slice(equals + 1);
+    if (equals < 0 || !isLabelKey(key) || !isLabelValue(value)) {
+      problems.push(
+        `${source('prometheusRuleLabels')} "${entry}" is not a label KEY=VALUE (a key of letters, digits, "-", "_", "." ` +
+          `with an optional DNS prefix and "/"; a value of at most 63 such characters), e.g. "release=kube-prometheus-stack".`,
+      );
+    } else if (key.startsWith(OWN_LABEL_PREFIX)) {
+      problems.push(
+        `${source('prometheusRuleLabels')} "${entry}": the bundle sets the ${OWN_LABEL_PREFIX}* labels itself. ` +
+          `Select the rule by another label, e.g. "release=kube-prometheus-stack".`,
+      );
+    } else if (seen.has(key)) {
+      problems.push(`${source('prometheusRuleLabels')} names "${key}" twice. Give each label once.`);
+    }
+    seen.add(key);
+  }
+  const url = config.prometheusRuleRunbookUrl;
+  if (url !== '' && !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(url)) {
+    problems.push(
+      `${source('prometheusRuleRunbookUrl')} "${url}" is not an http(s) URL. Use e.g. "https://wiki.example.com/runbooks/ecr-credentials".`,
+    );
+  }
+  if (!config.prometheusRule) {
+    for (const name of ['prometheusRuleLabels', 'prometheusRuleRunbookUrl'] as const) {
+      if (config[name].length > 0) {
+        problems.push(
+          `${source(name)} is only used with ${option('prometheusRule')}, which is off: nothing would carry it. ` +
+            `Add ${option('prometheusRule')}, or drop ${option(name)}.`,
+        );
+      }
     }
   }
   return problems;

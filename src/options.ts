@@ -27,7 +27,7 @@ export interface RefreshOptions {
    */
   readonly namespace?: string;
   /**
-   * ServiceAccount the updater runs as; also names its ClusterRole and ClusterRoleBinding.
+   * ServiceAccount the updater runs as; also names its Role for Events.
    * @default ecr-credential-updater
    */
   readonly serviceAccount?: string;
@@ -62,7 +62,7 @@ export interface RefreshOptions {
    */
   readonly schedule?: string;
   /**
-   * Image with busybox sh, kubectl, the aws CLI and jq; pin it by digest in production.
+   * Image with busybox sh, kubectl, the aws CLI and jq; it needs a tag or digest ("latest" alone is refused); pin it by digest in production.
    * @default alpine/k8s:1.30.7
    */
   readonly image?: string;
@@ -167,22 +167,22 @@ export interface RefreshOptions {
    */
   readonly argocdRepoCreds?: string;
   /**
-   * CPU request of the refresh container.
+   * CPU request of the refresh container and of the watcher's.
    * @default 50m
    */
   readonly cpuRequest?: string;
   /**
-   * CPU limit of the refresh container.
+   * CPU limit of the refresh container and of the watcher's.
    * @default 100m
    */
   readonly cpuLimit?: string;
   /**
-   * Memory request of the refresh container.
+   * Memory request of the refresh container and of the watcher's.
    * @default 32Mi
    */
   readonly memoryRequest?: string;
   /**
-   * Memory limit of the refresh container.
+   * Memory limit of the refresh container and of the watcher's.
    * @default 128Mi
    */
   readonly memoryLimit?: string;
@@ -196,6 +196,16 @@ export interface RefreshOptions {
    * @default false
    */
   readonly prometheusRule?: boolean;
+  /**
+   * Labels (KEY=VALUE) of the PrometheusRule, for the ruleSelector of the Prometheus that should load it, e.g. "release=kube-prometheus-stack".
+   * @default - none
+   */
+  readonly prometheusRuleLabels?: readonly string[];
+  /**
+   * Link to your runbook for the two alerts, their runbook_url annotation (an http(s) URL).
+   * @default - no runbook_url
+   */
+  readonly prometheusRuleRunbookUrl?: string;
 }
 
 /** On the command line and in a config file a choice (auth, gitops) is any string until it is checked. */
@@ -239,7 +249,8 @@ export const OPTIONS: { readonly [K in OptionName]-?: OptionSpec } = {
   serviceAccount: {
     flag: 'service-account',
     type: 'string',
-    describe: 'ServiceAccount the updater runs as; also names the ClusterRole and binding',
+    describe:
+      'ServiceAccount the updater runs as (the ClusterRole and binding are named ecr-k8s-credentials-<namespace>)',
     defaultText: 'ecr-credential-updater',
   },
   secretName: {
@@ -284,7 +295,8 @@ export const OPTIONS: { readonly [K in OptionName]-?: OptionSpec } = {
   image: {
     flag: 'image',
     type: 'string',
-    describe: 'Image with busybox sh, kubectl, aws CLI and jq (pin by digest in production)',
+    describe:
+      'Image with busybox sh, kubectl, aws CLI and jq; a tag or digest is required, :latest alone is refused (pin by digest in production: IMAGE:TAG@sha256:DIGEST)',
     defaultText: 'alpine/k8s:1.30.7',
   },
   region: {
@@ -419,25 +431,25 @@ export const OPTIONS: { readonly [K in OptionName]-?: OptionSpec } = {
   cpuRequest: {
     flag: 'cpu-request',
     type: 'string',
-    describe: 'CPU request of the refresh container',
+    describe: 'CPU request of the refresh container (and of the watcher)',
     defaultText: '50m',
   },
   cpuLimit: {
     flag: 'cpu-limit',
     type: 'string',
-    describe: 'CPU limit of the refresh container',
+    describe: 'CPU limit of the refresh container (and of the watcher)',
     defaultText: '100m',
   },
   memoryRequest: {
     flag: 'memory-request',
     type: 'string',
-    describe: 'Memory request of the refresh container',
+    describe: 'Memory request of the refresh container (and of the watcher)',
     defaultText: '32Mi',
   },
   memoryLimit: {
     flag: 'memory-limit',
     type: 'string',
-    describe: 'Memory limit of the refresh container',
+    describe: 'Memory limit of the refresh container (and of the watcher)',
     defaultText: '128Mi',
   },
   gitops: {
@@ -453,6 +465,19 @@ export const OPTIONS: { readonly [K in OptionName]-?: OptionSpec } = {
     describe:
       'Render a PrometheusRule (prometheus-operator, kube-state-metrics series) that alerts when the refresh has not succeeded for longer than the schedule allows, or a refresh Job failed',
     defaultText: 'false',
+  },
+  prometheusRuleLabels: {
+    flag: 'prometheus-rule-labels',
+    type: 'list',
+    describe:
+      'Label KEY=VALUE of the PrometheusRule, for the ruleSelector of the Prometheus that should load it (kube-prometheus-stack selects release=<its Helm release>)',
+    defaultText: '- none',
+  },
+  prometheusRuleRunbookUrl: {
+    flag: 'prometheus-rule-runbook-url',
+    type: 'string',
+    describe: 'Link to your runbook for the alerts (their runbook_url annotation, http(s))',
+    defaultText: '- no runbook_url',
   },
 };
 

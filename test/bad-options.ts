@@ -66,6 +66,61 @@ export const BAD_OPTIONS: [string, RawOptions, string][] = [
     '--image "Alpine/K8s 1.30" is not a valid image reference. Use [registry/]repository[:tag][@sha256:digest], e.g. "alpine/k8s:1.30.7".',
   ],
   [
+    'image without tag or digest',
+    { image: 'registry.example.com:5000/alpine/k8s' },
+    '--image "registry.example.com:5000/alpine/k8s" has neither a tag nor a digest, so each node pulls whatever "latest" is when it starts a pod. Pin it, best by digest: "registry.example.com:5000/alpine/k8s:TAG@sha256:DIGEST", e.g. "alpine/k8s:1.30.7".',
+  ],
+  [
+    'image :latest',
+    { image: 'alpine/k8s:latest' },
+    '--image "alpine/k8s:latest" names the moving tag "latest": nodes would run different images, and a rebuilt one unseen. Use a version tag, best with its digest, e.g. "alpine/k8s:1.30.7@sha256:DIGEST".',
+  ],
+  [
+    'a list over the 128 KiB of one environment variable',
+    {
+      excludeNamespaces: Array.from({ length: 2_100 }, (_, i) => `team-${String(i).padStart(4, '0')}-`.padEnd(63, 'x')),
+    },
+    '--exclude-namespaces (2100 entries) reaches the pod as ECR_EXCLUDE_NAMESPACES, 134,423 bytes; Linux starts no container with an environment variable over 131,072 bytes (128 KiB). Cover the namespaces with fewer globs (e.g. "team-*"), or label them and select them with --namespace-selector.',
+  ],
+  [
+    'lists that fit one variable each, but not a client-side apply together',
+    {
+      targetNamespaces: Array.from({ length: 9_000 }, (_, i) => `team-${String(i).padStart(5, '0')}-*`),
+      excludeNamespaces: Array.from({ length: 8_000 }, (_, i) => `test-${String(i).padStart(5, '0')}-*`),
+    },
+    '--target-namespaces, --exclude-namespaces together reach the pod as 220,998 bytes of environment; over 200,000 the CronJob no longer fits the 262,144-byte annotation a client-side kubectl apply keeps. Cover the namespaces with fewer globs (e.g. "team-*"), or label them and select them with --namespace-selector.',
+  ],
+  [
+    'prometheus rule label not KEY=VALUE',
+    { prometheusRule: true, prometheusRuleLabels: ['release'] },
+    '--prometheus-rule-labels "release" is not a label KEY=VALUE (a key of letters, digits, "-", "_", "." with an optional DNS prefix and "/"; a value of at most 63 such characters), e.g. "release=kube-prometheus-stack".',
+  ],
+  [
+    'prometheus rule label the bundle sets itself',
+    { prometheusRule: true, prometheusRuleLabels: ['app.kubernetes.io/name=x'] },
+    '--prometheus-rule-labels "app.kubernetes.io/name=x": the bundle sets the app.kubernetes.io/* labels itself. Select the rule by another label, e.g. "release=kube-prometheus-stack".',
+  ],
+  [
+    'prometheus rule label twice',
+    { prometheusRule: true, prometheusRuleLabels: ['release=a', 'release=b'] },
+    '--prometheus-rule-labels names "release" twice. Give each label once.',
+  ],
+  [
+    'prometheus rule labels without the rule',
+    { prometheusRuleLabels: ['release=kube-prometheus-stack'] },
+    '--prometheus-rule-labels is only used with --prometheus-rule, which is off: nothing would carry it. Add --prometheus-rule, or drop --prometheus-rule-labels.',
+  ],
+  [
+    'runbook URL not a URL',
+    { prometheusRule: true, prometheusRuleRunbookUrl: 'wiki/ecr' },
+    '--prometheus-rule-runbook-url "wiki/ecr" is not an http(s) URL. Use e.g. "https://wiki.example.com/runbooks/ecr-credentials".',
+  ],
+  [
+    'runbook URL without the rule',
+    { prometheusRuleRunbookUrl: 'https://wiki.example.com/ecr' },
+    '--prometheus-rule-runbook-url is only used with --prometheus-rule, which is off: nothing would carry it. Add --prometheus-rule, or drop --prometheus-rule-runbook-url.',
+  ],
+  [
     'region',
     { region: 'useast1' },
     '--region "useast1" is not an AWS region name. Use e.g. "us-east-1" or "eu-central-1".',
@@ -316,10 +371,5 @@ export const BAD_OPTIONS: [string, RawOptions, string][] = [
     "injection asked for in the updater's namespace",
     { injectPullSecret: true, namespace: 'platform-ecr', targetNamespaces: ['platform-ecr'] },
     '--target-namespaces "platform-ecr" with --inject-pull-secret: the policy never changes Pods in kube-system or the updater\'s namespace ("platform-ecr"), so they would not get the secret. Name their ServiceAccounts in --patch-service-accounts instead (the Secret is still written there), or drop "platform-ecr".',
-  ],
-  [
-    'a ServiceAccount name too long to name the policy',
-    { injectPullSecret: true, serviceAccount: 'a'.repeat(250) },
-    `--service-account "${'a'.repeat(250)}" is too long for --inject-pull-secret: the policy is named "<service account>-pull-secret", at most 253 characters. Use a shorter name, e.g. "ecr-credential-updater".`,
   ],
 ];

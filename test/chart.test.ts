@@ -1,6 +1,11 @@
 import { describe, expect, test } from 'vitest';
 import type { RefreshScripts } from '../src/constructs/refresh-script-config-map.js';
-import { appliedObjects, find, type KubeObject, render, TEST_SCRIPTS } from './helpers.js';
+import { readFileSync } from 'node:fs';
+import { appliedObjects, find, type KubeObject, objectsIn, render, TEST_SCRIPTS } from './helpers.js';
+
+const PACKAGE_VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 interface PodSpec {
   serviceAccountName: string;
@@ -40,14 +45,14 @@ describe('default bundle', () => {
     expect(render()).toMatchSnapshot();
   });
 
-  test('holds exactly the expected objects, with the original module names', () => {
+  test("holds exactly the expected objects: the module's names, the cluster-scoped RBAC named after the namespace", () => {
     expect(
       objects.map((object) => `${object.kind}/${object.metadata.namespace ?? ''}/${object.metadata.name}`),
     ).toEqual([
       'Namespace//ecr-updater',
       'ServiceAccount/ecr-updater/ecr-credential-updater',
-      'ClusterRole//ecr-credential-updater',
-      'ClusterRoleBinding//ecr-credential-updater',
+      'ClusterRole//ecr-k8s-credentials-ecr-updater',
+      'ClusterRoleBinding//ecr-k8s-credentials-ecr-updater',
       'Role/ecr-updater/ecr-credential-updater-events',
       'RoleBinding/ecr-updater/ecr-credential-updater-events',
       'NetworkPolicy/ecr-updater/ecr-credential-refresh',
@@ -77,7 +82,7 @@ describe('default bundle', () => {
 
   test('binding grants the role to the updater ServiceAccount only', () => {
     expect(find(objects, 'ClusterRoleBinding')).toMatchObject({
-      roleRef: { kind: 'ClusterRole', name: 'ecr-credential-updater' },
+      roleRef: { kind: 'ClusterRole', name: 'ecr-k8s-credentials-ecr-updater' },
       subjects: [{ kind: 'ServiceAccount', name: 'ecr-credential-updater', namespace: 'ecr-updater' }],
     });
   });
@@ -220,7 +225,10 @@ describe('flags reach the objects', () => {
       objects.filter((object) => object.metadata.namespace !== undefined).map((o) => o.metadata.namespace),
     ).toEqual(Array(7).fill('pull'));
     expect(find(objects, 'ServiceAccount').metadata.name).toBe('refresher');
-    expect(find(objects, 'ClusterRole').metadata.name).toBe('refresher');
+    // Cluster-scoped names follow the namespace, so two installs never share one.
+    expect(find(objects, 'ClusterRole').metadata.name).toBe('ecr-k8s-credentials-pull');
+    expect(find(objects, 'ClusterRoleBinding').metadata.name).toBe('ecr-k8s-credentials-pull');
+    expect(find(objects, 'Role').metadata.name).toBe('refresher-events');
     expect(find(objects, 'ClusterRoleBinding').subjects).toEqual([
       { kind: 'ServiceAccount', name: 'refresher', namespace: 'pull' },
     ]);
@@ -289,7 +297,7 @@ describe('flags reach the objects', () => {
     const objects = appliedObjects(options);
     const role = objects.find((object) => object.kind === 'Role' && object.metadata.namespace === 'argocd');
     expect(role).toMatchObject({
-      metadata: { name: 'ecr-credential-updater-argocd-repo-creds' },
+      metadata: { name: 'ecr-k8s-credentials-ecr-updater-argocd-repo-creds' },
       rules: [
         {
           apiGroups: [''],
@@ -306,7 +314,7 @@ describe('flags reach the objects', () => {
     });
     const binding = objects.find((object) => object.kind === 'RoleBinding' && object.metadata.namespace === 'argocd');
     expect(binding).toMatchObject({
-      roleRef: { kind: 'Role', name: 'ecr-credential-updater-argocd-repo-creds' },
+      roleRef: { kind: 'Role', name: 'ecr-k8s-credentials-ecr-updater-argocd-repo-creds' },
       subjects: [{ kind: 'ServiceAccount', name: 'ecr-credential-updater', namespace: 'ecr-updater' }],
     });
     expect(envOf(cronJobPod(objects)).ECR_ARGOCD_NAMESPACE).toBe('argocd');
@@ -551,6 +559,102 @@ describe('--watch-namespaces', () => {
   });
 });
 
+describe('the watcher Deployment', () => {
+  interface WatcherPod {
+    metadata: { labels: Record<string, string>; annotations: Record<string, string> };
+    spec: { containers: { env: { name: string }[]; resources: unknown }[] };
+  }
+  const watcherPod = (options: Parameters<typeof appliedObjects>[0] = {}, scripts?: RefreshScripts): WatcherPod =>
+    (
+      find(appliedObjects({ watchNamespaces: true, ...options }, scripts), 'Deployment') as unknown as {
+        spec: { template: WatcherPod };
+      }
+    ).spec.template;
+
+  test('its pod template carries the SHA-256 of the script files, so a changed script rolls the pod', () => {
+    const before = watcherPod().metadata.annotations['ecr-k8s-credentials/script-sha256'];
+    expect(before).toMatch(/^[0-9a-f]{64}$/);
+    expect(watcherPod().metadata.annotations['ecr-k8s-credentials/script-sha256']).toBe(before);
+    const changed = watcherPod({}, { ...TEST_SCRIPTS, 'part.sh': 'echo v2\n' });
+    expect(changed.metadata.annotations['ecr-k8s-credentials/script-sha256']).not.toBe(before);
+  });
+
+  test('it has no Job, so none of the Job-only variables (ECR_JOB_NAME, ECR_JOB_UID, ECR_POD_NAMESPACE)', () => {
+    const names = watcherPod().spec.containers[0]!.env.map((variable) => variable.name);
+    expect(names).toContain('ECR_SECRET_NAME');
+    expect(names.filter((name) => /^ECR_(JOB|POD)_/.test(name))).toEqual([]);
+    expect(envOf(cronJobPod(appliedObjects({ watchNamespaces: true })))).toHaveProperty('ECR_JOB_NAME');
+  });
+
+  test('its resources are the --cpu-* and --memory-* flags', () => {
+    const resources = watcherPod({ cpuRequest: '20m', cpuLimit: '300m', memoryRequest: '48Mi', memoryLimit: '256Mi' })
+      .spec.containers[0]!.resources;
+    expect(resources).toEqual({ requests: { cpu: '20m', memory: '48Mi' }, limits: { cpu: '300m', memory: '256Mi' } });
+  });
+
+  test('its selector keeps the three labels it always had (a selector is immutable); its pods carry the rest', () => {
+    const deployment = find(appliedObjects({ watchNamespaces: true }), 'Deployment') as unknown as {
+      spec: { selector: unknown; template: WatcherPod };
+    };
+    const selector = {
+      'app.kubernetes.io/name': 'ecr-namespace-watcher',
+      'app.kubernetes.io/component': 'watcher',
+      'app.kubernetes.io/part-of': 'ecr-k8s-credentials',
+    };
+    expect(deployment.spec.selector).toEqual({ matchLabels: selector });
+    expect(deployment.spec.template.metadata.labels).toEqual({
+      ...selector,
+      'app.kubernetes.io/instance': 'ecr-updater',
+      'app.kubernetes.io/managed-by': 'ecr-k8s-credentials',
+      'app.kubernetes.io/version': PACKAGE_VERSION,
+    });
+  });
+});
+
+describe('recommended labels', () => {
+  const everyObject = appliedObjects({ watchNamespaces: true, prometheusRule: true, namespace: 'pull' });
+
+  test.each(everyObject.map((object) => [`${object.kind} ${object.metadata.name}`, object] as const))(
+    '%s carries name, instance, component, version, managed-by and part-of',
+    (_name, object) => {
+      expect(object.metadata.labels).toMatchObject({
+        'app.kubernetes.io/name': object.kind === 'Deployment' ? 'ecr-namespace-watcher' : 'ecr-credential-refresh',
+        'app.kubernetes.io/instance': 'pull',
+        'app.kubernetes.io/component': expect.stringMatching(/^[a-z-]+$/) as unknown,
+        'app.kubernetes.io/version': PACKAGE_VERSION,
+        'app.kubernetes.io/managed-by': 'ecr-k8s-credentials',
+        'app.kubernetes.io/part-of': 'ecr-k8s-credentials',
+      });
+    },
+  );
+
+  test('the version is the package version', () => {
+    expect(PACKAGE_VERSION).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  test('pods of the CronJob and Jobs it makes carry them too', () => {
+    const cronJob = find(everyObject, 'CronJob') as unknown as {
+      spec: {
+        jobTemplate: { metadata: KubeObject['metadata']; spec: { template: { metadata: KubeObject['metadata'] } } };
+      };
+    };
+    for (const metadata of [cronJob.spec.jobTemplate.metadata, cronJob.spec.jobTemplate.spec.template.metadata]) {
+      expect(metadata.labels).toMatchObject({
+        'app.kubernetes.io/instance': 'pull',
+        'app.kubernetes.io/component': 'refresh',
+      });
+    }
+  });
+
+  test('the AWS key Secret template carries them', () => {
+    const template = render({ namespace: 'pull' }).find((file) => file.path.startsWith('templates/'));
+    expect(objectsIn(template?.content ?? '')[0]?.metadata.labels).toMatchObject({
+      'app.kubernetes.io/instance': 'pull',
+      'app.kubernetes.io/component': 'credentials',
+    });
+  });
+});
+
 describe('first-run Job name', () => {
   const jobName = (options: Parameters<typeof appliedObjects>[0], scripts?: RefreshScripts) =>
     find(appliedObjects(options, scripts), 'Job').metadata.name;
@@ -610,6 +714,7 @@ describe('--prometheus-rule', () => {
   interface Rule {
     alert: string;
     expr: string;
+    for: string;
     labels: Record<string, string>;
     annotations: Record<string, string>;
   }
@@ -625,7 +730,7 @@ describe('--prometheus-rule', () => {
     expect(render().map((file) => file.path)).not.toContain('80-prometheus-rule.yaml');
   });
 
-  test('renders both alerts in the updater namespace, with runbook text', () => {
+  test('renders both alerts in the updater namespace, each with for: 5m and the runbook steps in its description', () => {
     const objects = appliedObjects({ prometheusRule: true, namespace: 'pull-secrets' });
     expect(find(objects, 'PrometheusRule')).toMatchObject({
       apiVersion: 'monitoring.coreos.com/v1',
@@ -638,19 +743,41 @@ describe('--prometheus-rule', () => {
     ]);
     for (const rule of rules) {
       expect(rule.expr).toContain('namespace="pull-secrets"');
-      expect(rule.annotations.runbook).toContain('kubectl -n pull-secrets logs job/');
+      expect(rule.for).toBe('5m');
+      expect(rule.annotations.description).toContain('kubectl -n pull-secrets logs job/');
+      expect(Object.keys(rule.annotations).sort()).toEqual(['description', 'summary']);
     }
   });
 
+  test('--prometheus-rule-runbook-url: runbook_url on both alerts', () => {
+    const url = 'https://wiki.example.com/runbooks/ecr-credentials';
+    for (const rule of rulesOf({ prometheusRuleRunbookUrl: url })) {
+      expect(rule.annotations.runbook_url).toBe(url);
+      expect(rule.annotations).not.toHaveProperty('runbook');
+    }
+  });
+
+  test('--prometheus-rule-labels: labels of the PrometheusRule object, which a ruleSelector matches', () => {
+    const rule = find(
+      appliedObjects({
+        prometheusRule: true,
+        prometheusRuleLabels: ['release=kube-prometheus-stack', 'example.com/team=platform'],
+      }),
+      'PrometheusRule',
+    );
+    expect(rule.metadata.labels).toMatchObject({ release: 'kube-prometheus-stack', 'example.com/team': 'platform' });
+    expect(rule.metadata.labels?.['app.kubernetes.io/component']).toBe('alerting');
+  });
+
   test.each<[string, number]>([
-    // longest gap + 15 min run deadline + 15 min slack
-    ['0 */6 * * *', (6 * 60 + 30) * 60],
-    ['0 */4 * * *', (4 * 60 + 30) * 60],
+    // longest gap + 15 min run deadline + 15 min slack, less the 5 min of for: that follow
+    ['0 */6 * * *', (6 * 60 + 25) * 60],
+    ['0 */4 * * *', (4 * 60 + 25) * 60],
     // 22:00 to 06:00 is the longest gap, not the 2h steps
-    ['0 6-22/2 * * *', (8 * 60 + 30) * 60],
+    ['0 6-22/2 * * *', (8 * 60 + 25) * 60],
     // the longest gap --schedule allows: the alert fires 30 min before the last token expires
-    ['0 */11 * * *', (11 * 60 + 30) * 60],
-  ])('the overdue threshold follows the schedule: %s -> %i s', (schedule, seconds) => {
+    ['0 */11 * * *', (11 * 60 + 25) * 60],
+  ])('the overdue condition follows the schedule: %s -> %i s, then 5m of for:', (schedule, seconds) => {
     const overdue = rulesOf({ schedule })[0]!;
     expect(overdue.expr).toContain(`> ${seconds}\n`);
     expect(overdue.expr.match(new RegExp(`> ${seconds}\\n`, 'g'))).toHaveLength(2);

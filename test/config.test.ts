@@ -20,6 +20,24 @@ function problemsOf(flags: RawOptions): readonly string[] {
   throw new Error('expected a ConfigError');
 }
 
+describe('20,000 exclude globs (169 KB), too long for one environment variable', () => {
+  const excludeNamespaces = Array.from({ length: 20_000 }, (_, i) => `t${i}-*`);
+  const message =
+    'excludeNamespaces (20000 entries) reaches the pod as ECR_EXCLUDE_NAMESPACES, 168,913 bytes; Linux starts no container with an environment variable over 131,072 bytes (128 KiB). Cover the namespaces with fewer globs (e.g. "team-*"), or label them and select them with namespaceSelector.';
+
+  test('are refused by the command, with the size and the limit', () => {
+    expect(problemsOf({ excludeNamespaces })).toEqual([
+      `--${message.replace('namespaceSelector', '--namespace-selector').replace(/^excludeNamespaces/, 'exclude-namespaces')}`,
+    ]);
+  });
+
+  test('are refused by the construct, naming the prop', () => {
+    expect(
+      () => new EcrCredentialRefresh(new Chart(new App(), 'c'), 'ecr', { excludeNamespaces, scripts: TEST_SCRIPTS }),
+    ).toThrow(new ConfigError([message]));
+  });
+});
+
 describe('resolveConfig rejects bad input with a fix-it message', () => {
   test.each(BAD_OPTIONS)('%s', (_name, flags, message) => {
     expect(problemsOf(flags)).toEqual([message]);
@@ -95,6 +113,8 @@ describe('resolveConfig accepts', () => {
     memoryLimit: '1Gi',
     gitops: 'flux',
     prometheusRule: true,
+    prometheusRuleLabels: ['release=kube-prometheus-stack', 'example.com/team=platform'],
+    prometheusRuleRunbookUrl: 'https://wiki.example.com/runbooks/ecr-credentials',
   };
 
   test('every option set to a valid value, non-default where the mode uses it', () => {

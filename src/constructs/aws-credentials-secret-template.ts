@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { KubeSecret } from '../../imports/k8s.js';
-import { PART_OF } from './labels.js';
+import { recommendedLabels } from './labels.js';
 
 export interface AwsCredentialsSecretTemplateProps {
   /** Namespace the refresh runs in. @default - required */
@@ -22,7 +22,15 @@ export class AwsCredentialsSecretTemplate extends Construct {
   constructor(scope: Construct, id: string, props: AwsCredentialsSecretTemplateProps) {
     super(scope, id);
     new KubeSecret(this, 'Resource', {
-      metadata: { name: props.name, namespace: props.namespace, labels: { ...PART_OF } },
+      metadata: {
+        name: props.name,
+        namespace: props.namespace,
+        labels: recommendedLabels({
+          name: 'ecr-credential-refresh',
+          instance: props.namespace,
+          component: 'credentials',
+        }),
+      },
       type: 'Opaque',
       stringData: {
         AWS_ACCESS_KEY_ID: PLACEHOLDER,

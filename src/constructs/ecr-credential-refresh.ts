@@ -16,7 +16,7 @@ import { closest } from '../suggest.js';
 import { ArgocdRepoCredsRbac } from './argocd-repo-creds-rbac.js';
 import { EgressNetworkPolicy } from './egress-network-policy.js';
 import { InitialRefreshJob } from './initial-refresh-job.js';
-import { PART_OF, REFRESH_POD_LABELS } from './labels.js';
+import { clusterScopedName, PART_OF, recommendedLabels, REFRESH_POD_LABELS } from './labels.js';
 import { NamespaceWatcherDeployment } from './namespace-watcher-deployment.js';
 import { PullSecretInjectionPolicy } from './pull-secret-injection-policy.js';
 import { RefreshAlertRule } from './refresh-alert-rule.js';
@@ -67,6 +67,7 @@ export class EcrCredentialRefresh extends Construct {
     super(scope, id);
     const { scripts, ...options } = props;
     this.settings = resolveProps(options);
+    checkNoOtherInstall(this);
     this.scripts = scripts ?? readRefreshScripts();
 
     const config = this.settings;
@@ -76,7 +77,8 @@ export class EcrCredentialRefresh extends Construct {
       name: config.serviceAccount,
     });
     new UpdaterRbac(this, 'Rbac', {
-      name: config.serviceAccount,
+      name: clusterScopedName(namespace),
+      eventRoleName: `${config.serviceAccount}-events`,
       serviceAccountNamespace: namespace,
       serviceAccountName: serviceAccount.name,
       secretName: config.secretName,
@@ -85,7 +87,8 @@ export class EcrCredentialRefresh extends Construct {
     });
     if (config.argocdRepoCreds !== '') {
       new ArgocdRepoCredsRbac(this, 'ArgocdRepoCredsRbac', {
-        name: `${config.serviceAccount}-argocd-repo-creds`,
+        // Argo CD's namespace is shared by every install: the name is the install's, as the ClusterRole's.
+        name: `${clusterScopedName(namespace)}-argocd-repo-creds`,
         namespace: config.argocdRepoCreds,
         serviceAccountNamespace: namespace,
         serviceAccountName: serviceAccount.name,
@@ -123,14 +126,19 @@ export class EcrCredentialRefresh extends Construct {
       ...(config.httpsProxy === '' ? {} : { proxy: { url: config.httpsProxy, noProxy: noProxyList(config) } }),
       awsEndpoints: { ecr: config.awsEndpointUrlEcr, sts: config.awsEndpointUrlSts, fips: config.fips },
       resources: config,
+      labels: recommendedLabels({
+        name: REFRESH_POD_LABELS['app.kubernetes.io/name'],
+        instance: namespace,
+        component: 'refresh',
+      }),
     };
     new RefreshCronJob(this, 'CronJob', { ...pod, namespace, schedule: config.schedule });
     if (config.watchNamespaces) {
-      new NamespaceWatcherDeployment(this, 'NamespaceWatcher', { ...pod, namespace });
+      new NamespaceWatcherDeployment(this, 'NamespaceWatcher', { ...pod, namespace, scripts: this.scripts });
     }
     if (config.injectPullSecret) {
       new PullSecretInjectionPolicy(this, 'PullSecretInjection', {
-        name: injectionPolicyName(config.serviceAccount),
+        name: injectionPolicyName(namespace),
         secretName: config.secretName,
         updaterNamespace: namespace,
         region: config.region,
@@ -144,13 +152,77 @@ export class EcrCredentialRefresh extends Construct {
       });
     }
     if (config.prometheusRule) {
-      new RefreshAlertRule(this, 'AlertRule', { namespace, schedule: config.schedule });
+      new RefreshAlertRule(this, 'AlertRule', {
+        namespace,
+        schedule: config.schedule,
+        labels: Object.fromEntries(config.prometheusRuleLabels.map((entry) => splitOnce(entry, '='))),
+        ...(config.prometheusRuleRunbookUrl === '' ? {} : { runbookUrl: config.prometheusRuleRunbookUrl }),
+      });
     }
     if (config.initialJob) {
       new InitialRefreshJob(this, 'InitialJob', { ...pod, namespace, scripts: this.scripts, gitops: config.gitops });
     }
+    labelObjects(this, namespace);
     keepOutOfChartNamespace(this);
   }
+}
+
+function splitOnce(text: string, separator: string): [string, string] {
+  const at = text.indexOf(separator);
+  return [text.slice(0, at), text.slice(at + separator.length)];
+}
+
+/** What each child is to the install, its `app.kubernetes.io/component`; by construct id. */
+const COMPONENTS: Readonly<Record<string, string>> = {
+  Namespace: 'namespace',
+  ServiceAccount: 'rbac',
+  Rbac: 'rbac',
+  ArgocdRepoCredsRbac: 'rbac',
+  PullSecretInjection: 'admission',
+  NetworkPolicy: 'network-policy',
+  RefreshScript: 'script',
+  CronJob: 'refresh',
+  InitialJob: 'refresh',
+  NamespaceWatcher: 'watcher',
+  AlertRule: 'alerting',
+};
+
+/** Kubernetes' recommended labels on every object; the watcher's name is its own, as its pods'. */
+function labelObjects(refresh: Construct, namespace: string): void {
+  for (const child of refresh.node.children) {
+    const labels = recommendedLabels({
+      name: child.node.id === 'NamespaceWatcher' ? NamespaceWatcherDeployment.NAME : RefreshCronJob.NAME,
+      instance: namespace,
+      component: COMPONENTS[child.node.id] ?? child.node.id.toLowerCase(),
+    });
+    for (const object of child.node.findAll().filter((construct) => ApiObject.isApiObject(construct))) {
+      for (const [key, value] of Object.entries(labels)) object.metadata.addLabel(key, value);
+    }
+  }
+}
+
+/**
+ * Two installs in one chart would render objects of the same names (every name derives from
+ * the namespace); applied, the second would silently take over the first's.
+ */
+function checkNoOtherInstall(refresh: EcrCredentialRefresh): void {
+  const chart = Chart.of(refresh);
+  const other = chart.node
+    .findAll()
+    .find(
+      (construct): construct is EcrCredentialRefresh =>
+        construct instanceof EcrCredentialRefresh &&
+        construct !== refresh &&
+        construct.settings.namespace === refresh.settings.namespace,
+    );
+  if (other === undefined) return;
+  const namespace = refresh.settings.namespace;
+  throw new ConfigError([
+    `namespace "${namespace}" is already the namespace of the EcrCredentialRefresh at "${other.node.path}" in this ` +
+      `chart. Every object of an install is named after its namespace (the ClusterRole and ClusterRoleBinding are ` +
+      `"${clusterScopedName(namespace)}"), so the second would overwrite the first. Give each install a namespace ` +
+      `of its own, e.g. "${namespace.slice(0, 61)}-2".`,
+  ]);
 }
 
 /** cdk8s stamps a chart's namespace on every object without one, cluster-scoped or not. */

@@ -1,11 +1,15 @@
+import { createHash } from 'node:crypto';
 import { Construct } from 'constructs';
-import { KubeDeployment, type PodTemplateSpec, type Probe, Quantity } from '../../imports/k8s.js';
+import { KubeDeployment, type PodTemplateSpec, type Probe } from '../../imports/k8s.js';
 import { PART_OF } from './labels.js';
 import { type RefreshPodProps, refreshPodTemplate } from './refresh-pod-template.js';
+import type { RefreshScripts } from './refresh-script-config-map.js';
 
 export interface NamespaceWatcherDeploymentProps extends RefreshPodProps {
   /** Namespace of the Deployment. @default - required */
   readonly namespace: string;
+  /** The script files the ConfigMap ships; their hash is in the pod template, so a new script rolls the pod. @default - required */
+  readonly scripts: RefreshScripts;
 }
 
 export const WATCHER_POD_LABELS = {
@@ -13,6 +17,9 @@ export const WATCHER_POD_LABELS = {
   'app.kubernetes.io/component': 'watcher',
   ...PART_OF,
 } as const;
+
+/** Pod-template annotation holding the SHA-256 of the script ConfigMap's data. */
+export const SCRIPT_HASH_ANNOTATION = 'ecr-k8s-credentials/script-sha256';
 
 /**
  * Rewritten every second while the watch loop keeps within the lease of its current step
@@ -41,22 +48,36 @@ function heartbeatProbe(maxAgeSeconds: number, periodSeconds: number, failureThr
   };
 }
 
+/** SHA-256 of the script files, by name in name order, independent of the object's key order. */
+export function scriptsHash(scripts: RefreshScripts): string {
+  const hash = createHash('sha256');
+  for (const name of Object.keys(scripts).sort()) hash.update(`${name}\0${scripts[name] ?? ''}\0`);
+  return hash.digest('hex');
+}
+
 /**
  * The namespace watcher: the refresh script in watch mode, one replica. It writes the pull
  * secret into namespaces created between two scheduled runs; the CronJob still refreshes
- * everything on schedule. Same image, hardening, ServiceAccount and AWS settings as the refresh
- * pod; `Recreate`, so two watchers never overlap.
+ * everything on schedule. Same image, hardening, ServiceAccount, AWS settings and resources as
+ * the refresh pod; `Recreate`, so two watchers never overlap.
+ *
+ * The pod reads the script once, at start, from a ConfigMap volume: a changed ConfigMap alone
+ * would never reach a running watcher. The pod template carries the scripts' hash, so a new
+ * script changes the template and the Deployment rolls the pod.
  */
 export class NamespaceWatcherDeployment extends Construct {
   static readonly NAME = 'ecr-namespace-watcher';
 
   constructor(scope: Construct, id: string, props: NamespaceWatcherDeploymentProps) {
     super(scope, id);
-    const refresh = refreshPodTemplate(props);
+    const refresh = refreshPodTemplate(props, 'watch');
     const [container] = refresh.spec?.containers ?? [];
     if (!container || !refresh.spec) throw new Error('the refresh pod template has no container');
     const template: PodTemplateSpec = {
-      metadata: { labels: { ...WATCHER_POD_LABELS } },
+      metadata: {
+        labels: { ...refresh.metadata?.labels, ...WATCHER_POD_LABELS },
+        annotations: { [SCRIPT_HASH_ANNOTATION]: scriptsHash(props.scripts) },
+      },
       spec: {
         ...refresh.spec,
         // A Deployment's pods restart in place; the kubelet's backoff spaces out the restarts.
@@ -67,12 +88,6 @@ export class NamespaceWatcherDeployment extends Construct {
             name: 'watch',
             command: [...(container.command ?? []), 'watch'],
             env: [...(container.env ?? []), { name: 'ECR_HEARTBEAT_FILE', value: HEARTBEAT_FILE }],
-            // Idle it waits on one watch stream; each batch of new namespaces briefly runs the
-            // aws CLI and kubectl, as a refresh run does, hence the same memory limit.
-            resources: {
-              requests: { cpu: Quantity.fromString('10m'), memory: Quantity.fromString('64Mi') },
-              limits: { cpu: Quantity.fromString('100m'), memory: Quantity.fromString('128Mi') },
-            },
             // The first beat comes after the account lookup (STS, up to AWS_MAX_ATTEMPTS x 40 s
             // + 4 x 20 s of pauses = 280 s at 5 tries): 30 x 10 s = 300 s to start.
             startupProbe: heartbeatProbe(30, 10, 30),
@@ -89,6 +104,7 @@ export class NamespaceWatcherDeployment extends Construct {
       spec: {
         replicas: 1,
         strategy: { type: 'Recreate' },
+        // The selector is immutable: it stays the three labels it always was.
         selector: { matchLabels: { ...WATCHER_POD_LABELS } },
         template,
       },

@@ -9,7 +9,18 @@ export interface RefreshAlertRuleProps {
   readonly namespace: string;
   /** The CronJob's schedule; the overdue threshold follows its longest gap. @default - required */
   readonly schedule: string;
+  /** Extra labels of the PrometheusRule, for a Prometheus `ruleSelector` (e.g. `release`). @default - none */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Link to the runbook, the `runbook_url` annotation of both alerts. @default - no runbook_url */
+  readonly runbookUrl?: string;
 }
+
+/**
+ * How long each alert's condition must hold before it fires (`for:`): a kube-state-metrics
+ * restart or a missed scrape drops the last-success series for a moment, and without `for:` the
+ * "never succeeded" branch (or a failed Job's comparison with no success) fires at once.
+ */
+export const ALERT_FOR_MINUTES = 5;
 
 /** Slack beyond a run's own deadline for a late start, a slow scrape, a Prometheus restart. */
 export const ALERT_SLACK_MINUTES = 15;
@@ -47,9 +58,11 @@ export class RefreshAlertRule extends Construct {
     // Scheduled runs are CRONJOB-<minutes>, the first-run Job CRONJOB-initial-<hash>.
     const jobs = `namespace="${ns}", job_name=~"${RefreshCronJob.NAME}-.+"`;
     const overdueMinutes = overdueAfterMinutes(props.schedule);
-    const overdueSeconds = overdueMinutes * 60;
+    // The condition holds ALERT_FOR_MINUTES before the alert fires at overdueMinutes.
+    const overdueSeconds = (overdueMinutes - ALERT_FOR_MINUTES) * 60;
     const lastSuccess = `max by (namespace, cronjob) (kube_cronjob_status_last_successful_time{${cronJob}})`;
-    // runbook JOB: what to read and do, for the log of JOB.
+    // runbook JOB: what to read and do, for the log of JOB; part of the description, so it reaches
+    // whoever gets the alert without a link to follow.
     const runbook = (job: string): string =>
       `Read the Job's log: kubectl -n ${ns} logs job/${job} (the level=error lines; exit_code 2 = configuration, ` +
       `3 = AWS credentials, IAM or network to AWS, 4 = Kubernetes API, 5 = namespaces failed or conflicted, ` +
@@ -58,10 +71,11 @@ export class RefreshAlertRule extends Construct {
     const latestJob =
       `Find the latest refresh Job: kubectl -n ${ns} get jobs -l app.kubernetes.io/part-of=ecr-k8s-credentials ` +
       `--sort-by=.status.startTime (none at all: is the CronJob suspended, or kube-controller-manager down?). `;
+    const runbookUrl = props.runbookUrl === undefined ? {} : { runbook_url: props.runbookUrl };
     new ApiObject(this, 'Resource', {
       apiVersion: 'monitoring.coreos.com/v1',
       kind: 'PrometheusRule',
-      metadata: { name: RefreshAlertRule.NAME, namespace: ns, labels: { ...PART_OF } },
+      metadata: { name: RefreshAlertRule.NAME, namespace: ns, labels: { ...PART_OF, ...props.labels } },
       spec: {
         groups: [
           {
@@ -74,6 +88,7 @@ export class RefreshAlertRule extends Construct {
                   `time() - ${lastSuccess} > ${overdueSeconds}\n` +
                   `or (time() - max by (namespace, cronjob) (kube_cronjob_created{${cronJob}}) > ${overdueSeconds}\n` +
                   `  unless on (namespace, cronjob) ${lastSuccess})\n`,
+                for: `${ALERT_FOR_MINUTES}m`,
                 labels: { severity: 'critical' },
                 annotations: {
                   summary: `ECR pull secrets in the cluster have not been refreshed for over ${durationText(overdueMinutes)}.`,
@@ -82,8 +97,10 @@ export class RefreshAlertRule extends Construct {
                     `${durationText(overdueMinutes)}: its schedule "${props.schedule}" leaves at most ` +
                     `${durationText(overdueMinutes - REFRESH_DEADLINE_SECONDS / 60 - ALERT_SLACK_MINUTES)} between runs, ` +
                     `a run may take ${durationText(REFRESH_DEADLINE_SECONDS / 60)}, plus ${ALERT_SLACK_MINUTES}m of slack. ` +
-                    `ECR tokens expire 12h after the last successful run; after that, pods cannot pull from ECR.`,
-                  runbook: latestJob + runbook('JOB'),
+                    `ECR tokens expire 12h after the last successful run; after that, pods cannot pull from ECR. ` +
+                    latestJob +
+                    runbook('JOB'),
+                  ...runbookUrl,
                 },
               },
               {
@@ -97,13 +114,15 @@ export class RefreshAlertRule extends Construct {
                   `  > on (namespace) group_left ()\n` +
                   `  (max by (namespace) (kube_cronjob_status_last_successful_time{${cronJob}})\n` +
                   `    or label_replace(vector(0), "namespace", "${ns}", "", ""))\n`,
+                for: `${ALERT_FOR_MINUTES}m`,
                 labels: { severity: 'warning' },
                 annotations: {
                   summary: 'An ECR pull secret refresh Job failed.',
                   description:
                     `The Job ${ns}/{{ $labels.job_name }} failed after the last successful refresh. The pull ` +
-                    `secrets it should have written keep their old token, which expires 12h after it was issued.`,
-                  runbook: runbook('{{ $labels.job_name }}'),
+                    `secrets it should have written keep their old token, which expires 12h after it was issued. ` +
+                    runbook('{{ $labels.job_name }}'),
+                  ...runbookUrl,
                 },
               },
             ],

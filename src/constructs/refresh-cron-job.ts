@@ -58,7 +58,7 @@ export class RefreshCronJob extends Construct {
         startingDeadlineSeconds: 3600,
         successfulJobsHistoryLimit: 3,
         failedJobsHistoryLimit: 3,
-        jobTemplate: { metadata: { labels: { ...PART_OF } }, spec: refreshJobSpec(props) },
+        jobTemplate: { metadata: { labels: { ...PART_OF, ...props.labels } }, spec: refreshJobSpec(props) },
       },
     });
   }

@@ -51,6 +51,8 @@ export interface RefreshPodProps {
   readonly proxy?: { readonly url: string; readonly noProxy: readonly string[] };
   /** AWS endpoint overrides and FIPS. @default - public regional endpoints */
   readonly awsEndpoints?: { readonly ecr?: string; readonly sts?: string; readonly fips?: boolean };
+  /** Labels of the pod beyond its selector labels (the recommended ones). @default - none */
+  readonly labels?: Readonly<Record<string, string>>;
   /** CPU and memory requests and limits, as quantities. @default - required */
   readonly resources: {
     readonly cpuRequest: string;
@@ -119,11 +121,12 @@ function credentials(auth: RefreshAuth): { env: EnvVar[]; mounts: VolumeMount[];
 }
 
 /**
- * The hardened refresh pod: non-root, read-only root filesystem, no capabilities, RuntimeDefault
+ * The hardened refresh pod (`job`: run by the CronJob or the first-run Job; `watch`: the
+ * watcher's, which has no Job to report on): non-root, read-only root filesystem, no capabilities, RuntimeDefault
  * seccomp, so it is admitted under Pod Security "restricted". Settings reach the script only as
  * environment variables; nothing is interpolated into the script text.
  */
-export function refreshPodTemplate(props: RefreshPodProps): PodTemplateSpec {
+export function refreshPodTemplate(props: RefreshPodProps, mode: 'job' | 'watch' = 'job'): PodTemplateSpec {
   const setting = (name: string, value: string): EnvVar =>
     // An empty value is stored as no value; writing `value: ""` would make every client-side
     // apply report a change. The variable is still set, to the empty string.
@@ -158,15 +161,18 @@ export function refreshPodTemplate(props: RefreshPodProps): PodTemplateSpec {
       ? [{ name: 'ECR_PATCH_SERVICE_ACCOUNTS', value: (props.patchServiceAccounts ?? []).join(' ') }]
       : []),
     ...(props.argocdNamespace ? [{ name: 'ECR_ARGOCD_NAMESPACE', value: props.argocdNamespace }] : []),
-    // The Job this pod runs for, for the Event a failing run leaves on it. The Job controller
-    // labels its pods with the Job's name and uid; the downward API cannot read ownerReferences.
-    // Outside a Job (the watcher) the labels are absent and the variables empty.
-    fieldEnv('ECR_POD_NAMESPACE', 'metadata.namespace'),
-    fieldEnv('ECR_JOB_NAME', "metadata.labels['batch.kubernetes.io/job-name']"),
-    fieldEnv('ECR_JOB_UID', "metadata.labels['batch.kubernetes.io/controller-uid']"),
   ];
+  if (mode === 'job') {
+    env.push(
+      // The Job this pod runs for, for the Event a failing run leaves on it. The Job controller
+      // labels its pods with the Job's name and uid; the downward API cannot read ownerReferences.
+      fieldEnv('ECR_POD_NAMESPACE', 'metadata.namespace'),
+      fieldEnv('ECR_JOB_NAME', "metadata.labels['batch.kubernetes.io/job-name']"),
+      fieldEnv('ECR_JOB_UID', "metadata.labels['batch.kubernetes.io/controller-uid']"),
+    );
+  }
   return {
-    metadata: { labels: { ...REFRESH_POD_LABELS } },
+    metadata: { labels: { ...REFRESH_POD_LABELS, ...props.labels } },
     spec: {
       serviceAccountName: props.serviceAccountName,
       // kubectl needs the token; the ServiceAccount itself has automounting off.

@@ -3,8 +3,10 @@ import { KubeClusterRole, KubeClusterRoleBinding, KubeRole, KubeRoleBinding } fr
 import { PART_OF } from './labels.js';
 
 export interface UpdaterRbacProps {
-  /** Name of the ClusterRole and ClusterRoleBinding. @default - required */
+  /** Name of the ClusterRole and ClusterRoleBinding; unique to the install, as they are cluster-wide. @default - required */
   readonly name: string;
+  /** Name of the Role and RoleBinding for Events in the updater namespace. @default - required */
+  readonly eventRoleName: string;
   /** Namespace of the ServiceAccount bound to the role. @default - required */
   readonly serviceAccountNamespace: string;
   /** ServiceAccount bound to the role. @default - required */
@@ -64,11 +66,11 @@ export class UpdaterRbac extends Construct {
     // updater's own namespace only, hence a Role: cluster-wide, a stolen token could flood any
     // namespace's events with messages of its choosing.
     const eventRole = new KubeRole(this, 'EventRole', {
-      metadata: { name: `${props.name}-events`, namespace: props.serviceAccountNamespace, labels: { ...PART_OF } },
+      metadata: { name: props.eventRoleName, namespace: props.serviceAccountNamespace, labels: { ...PART_OF } },
       rules: [{ apiGroups: [''], resources: ['events'], verbs: ['create'] }],
     });
     new KubeRoleBinding(this, 'EventBinding', {
-      metadata: { name: `${props.name}-events`, namespace: props.serviceAccountNamespace, labels: { ...PART_OF } },
+      metadata: { name: props.eventRoleName, namespace: props.serviceAccountNamespace, labels: { ...PART_OF } },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: eventRole.name },
       subjects: [{ kind: 'ServiceAccount', name: props.serviceAccountName, namespace: props.serviceAccountNamespace }],
     });

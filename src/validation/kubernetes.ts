@@ -73,6 +73,18 @@ const REQUIREMENT = new RegExp(
   ].join('|'),
 );
 
+/** A label key: an optional DNS-subdomain prefix and "/", then a name of at most 63 characters. */
+export function isLabelKey(value: string): boolean {
+  const slash = value.lastIndexOf('/');
+  const prefix = slash < 0 ? undefined : value.slice(0, slash);
+  return (prefix === undefined || isDnsSubdomain(prefix)) && new RegExp(`^${LABEL_NAME}$`).test(value.slice(slash + 1));
+}
+
+/** A label value: empty, or at most 63 characters of letters, digits, "-", "_" and ".". */
+export function isLabelValue(value: string): boolean {
+  return new RegExp(`^${LABEL_VALUE}$`).test(value);
+}
+
 /** A label selector in kubectl's `-l` syntax: `a=b,c!=d,e in (f,g),!h`. */
 export function isLabelSelector(value: string): boolean {
   const balanced = (value.match(/\(/g) ?? []).length === (value.match(/\)/g) ?? []).length;
@@ -132,4 +144,16 @@ export function labelSelectorRequirements(value: string): LabelSelectorRequireme
     if (requirement.startsWith('!')) return { key: requirement.slice(1), operator: 'DoesNotExist' };
     return { key: requirement, operator: 'Exists' };
   });
+}
+
+/** The tag and digest of an image reference, if it has them (a registry's `:port` is no tag). */
+export function imageVersion(value: string): { tag?: string; digest?: string } {
+  const at = value.indexOf('@');
+  const name = at < 0 ? value : value.slice(0, at);
+  const lastPart = name.slice(name.lastIndexOf('/') + 1);
+  const colon = lastPart.indexOf(':');
+  return {
+    ...(colon < 0 ? {} : { tag: lastPart.slice(colon + 1) }),
+    ...(at < 0 ? {} : { digest: value.slice(at + 1) }),
+  };
 }

@@ -67,6 +67,48 @@ describe('EcrCredentialRefresh in a chart of its caller', () => {
   });
 });
 
+describe('two installs', () => {
+  test('in one chart with the same namespace fail, naming the prop, before any object of the second exists', () => {
+    const chart = new Chart(new App(), 'c');
+    new EcrCredentialRefresh(chart, 'first', { scripts: TEST_SCRIPTS });
+    let error: unknown;
+    try {
+      new EcrCredentialRefresh(chart, 'second', { scripts: TEST_SCRIPTS, registry: [] });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      'namespace "ecr-updater" is already the namespace of the EcrCredentialRefresh at "c/first" in this chart. ' +
+        'Every object of an install is named after its namespace (the ClusterRole and ClusterRoleBinding are ' +
+        '"ecr-k8s-credentials-ecr-updater"), so the second would overwrite the first. Give each install a namespace ' +
+        'of its own, e.g. "ecr-updater-2".',
+    ]);
+    expect(
+      chart.node
+        .findChild('second')
+        .node.findAll()
+        .filter((c) => ApiObject.isApiObject(c)),
+    ).toEqual([]);
+  });
+
+  test('in one chart with two namespaces render no object name twice', () => {
+    const chart = new Chart(new App(), 'c');
+    new EcrCredentialRefresh(chart, 'a', { namespace: 'ecr-a', watchNamespaces: true, scripts: TEST_SCRIPTS });
+    new EcrCredentialRefresh(chart, 'b', { namespace: 'ecr-b', watchNamespaces: true, scripts: TEST_SCRIPTS });
+    const identities = (Testing.synth(chart) as KubeObject[]).map(
+      (object) => `${object.kind}/${object.metadata.namespace ?? ''}/${object.metadata.name}`,
+    );
+    expect(new Set(identities).size).toBe(identities.length);
+    expect(identities.filter((identity) => identity.startsWith('ClusterRole'))).toEqual([
+      'ClusterRole//ecr-k8s-credentials-ecr-a',
+      'ClusterRoleBinding//ecr-k8s-credentials-ecr-a',
+      'ClusterRole//ecr-k8s-credentials-ecr-b',
+      'ClusterRoleBinding//ecr-k8s-credentials-ecr-b',
+    ]);
+  });
+});
+
 describe('EcrCredentialRefresh rejects props a JavaScript caller got wrong', () => {
   test('a misspelt prop, with the one meant', () => {
     expect(problemsOf({ schedul: '0 */6 * * *' })).toEqual([

@@ -48,16 +48,17 @@ describe('--inject-pull-secret', () => {
     expect(files.find((entry) => entry.path === 'Kustomization')?.content).toContain('- 75-pull-secret-injection.yaml');
   });
 
-  test('a v1 policy and its binding, both named after the ServiceAccount', () => {
-    const objects = appliedObjects({ injectPullSecret: true, serviceAccount: 'refresher' });
+  test('a v1 policy and its binding, both named after the install (its namespace), as they are cluster-wide', () => {
+    const objects = appliedObjects({ injectPullSecret: true, namespace: 'pull' });
     const policy = find(objects, 'MutatingAdmissionPolicy');
     const binding = find(objects, 'MutatingAdmissionPolicyBinding');
     expect([policy.apiVersion, binding.apiVersion]).toEqual([
       'admissionregistration.k8s.io/v1',
       'admissionregistration.k8s.io/v1',
     ]);
-    expect(policy.metadata.name).toBe('refresher-pull-secret');
-    expect(binding.spec).toEqual({ policyName: 'refresher-pull-secret' });
+    expect(policy.metadata.name).toBe('ecr-k8s-credentials-pull-pull-secret');
+    expect(binding.metadata.name).toBe('ecr-k8s-credentials-pull-pull-secret');
+    expect(binding.spec).toEqual({ policyName: 'ecr-k8s-credentials-pull-pull-secret' });
   });
 
   test('failurePolicy Ignore, Pod CREATE only, one JSONPatch mutation that appends or adds the list', () => {

@@ -131,7 +131,7 @@ describe.skipIf(!e2eAvailable.ok)('kubectl apply of dist/', () => {
     const subject = await kubectl([
       'get',
       'clusterrolebinding',
-      serviceAccount,
+      `ecr-k8s-credentials-${namespace}`,
       '-o',
       'jsonpath={.subjects[0].namespace}/{.subjects[0].name}',
     ]);

@@ -15,7 +15,7 @@ import { run } from './harness/process.js';
 
 const SECRET = 'ecr-registry-credentials';
 const UPDATER_NAMESPACE = 'ecr-updater';
-const POLICY = 'ecr-credential-updater-pull-secret';
+const POLICY = 'ecr-k8s-credentials-ecr-updater-pull-secret';
 /** The own registry: with --auth keys, any account's registry in --region. */
 const OWN_IMAGE = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/api:1.4.2';
 const EXTRA_REGISTRY = '210987654321.dkr.ecr.us-east-2.amazonaws.com';

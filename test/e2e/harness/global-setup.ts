@@ -52,11 +52,20 @@ export default async function setup(project: TestProject): Promise<() => Promise
   try {
     await createBusyboxDir(found.busybox, busyboxDir);
     createToolsDir(scriptToolsDir, { kubectl: found.scriptKubectl, aws: found.aws, jq: found.jq, curl: found.curl });
+    // E2E_KUBERNETES_BIN_DIR: the kube-apiserver and kube-controller-manager of another version
+    // (scripts/build-minimum-control-plane.sh prints the oldest README claims); kubectl stays.
+    const otherVersion = process.env.E2E_KUBERNETES_BIN_DIR;
+    if (otherVersion) log(`kube-apiserver and kube-controller-manager from ${otherVersion}`);
     controlPlane = await startControlPlane(
       {
         etcd: found.binaries.etcd,
-        kubeApiserver: found.binaries.kubeApiserver,
-        controllers: { kubeControllerManager: found.binaries.kubeControllerManager, kubectl: found.binaries.kubectl },
+        kubeApiserver: otherVersion ? join(otherVersion, 'kube-apiserver') : found.binaries.kubeApiserver,
+        controllers: {
+          kubeControllerManager: otherVersion
+            ? join(otherVersion, 'kube-controller-manager')
+            : found.binaries.kubeControllerManager,
+          kubectl: found.binaries.kubectl,
+        },
       },
       workDir,
     );
