@@ -58,7 +58,17 @@ async function main(argv: readonly string[]): Promise<void> {
     .scriptName('bench:faults')
     .options({
       scenarios: { type: 'string', default: SCENARIOS.join(','), describe: 'Which to run' },
-      sizes: { type: 'string', default: '1000,5000', describe: 'Comma-separated namespace counts' },
+      sizes: {
+        type: 'string',
+        default: '1000,5000',
+        describe: 'Comma-separated namespace counts (service-accounts)',
+      },
+      'apf-sizes': {
+        type: 'string',
+        default: '500',
+        describe:
+          'Comma-separated namespace counts for apf: under rejection a run spends minutes in curl retries, so it is measured at fewer sizes',
+      },
       write: {
         type: 'boolean',
         default: true,
@@ -74,10 +84,15 @@ async function main(argv: readonly string[]): Promise<void> {
     }
     return name as Scenario;
   });
-  const sizes = parsed.sizes.split(',').map((text) => {
-    if (!/^[1-9]\d*$/.test(text.trim())) throw new Error(`--sizes "${text}" must be positive integers, e.g. 1000,5000`);
-    return Number(text);
-  });
+  const counts = (flag: string, list: string) =>
+    list.split(',').map((text) => {
+      if (!/^[1-9]\d*$/.test(text.trim()))
+        throw new Error(`--${flag} "${text}" must be positive integers, e.g. 1000,5000`);
+      return Number(text);
+    });
+  const accountSizes = scenarios.includes('service-accounts') ? counts('sizes', parsed.sizes) : [];
+  const apfSizes = scenarios.includes('apf') ? counts('apf-sizes', parsed['apf-sizes']) : [];
+  const sizes = [...new Set([...accountSizes, ...apfSizes])].sort((a, b) => a - b);
 
   const workDir = mkdtempSync(join(tmpdir(), 'bench-faults-'));
   const tools = await prepareTools(REPO_ROOT, workDir, undefined);
@@ -105,10 +120,10 @@ async function main(argv: readonly string[]): Promise<void> {
           const runner = new Runner(tools, dist, cluster, join(scriptDir, SCRIPT_KEY), workDir, moto.endpoint);
           // The accounts first: any run of this bundle patches them, and the first run is the one measured.
           let size: SizeResult = { n };
-          if (scenarios.includes('service-accounts')) {
+          if (accountSizes.includes(n)) {
             size = { ...size, service_accounts: await serviceAccountScenario(runner, n) };
           }
-          if (scenarios.includes('apf')) size = { ...size, apf: await apfScenario(runner, cluster, dist, n) };
+          if (apfSizes.includes(n)) size = { ...size, apf: await apfScenario(runner, cluster, dist, n) };
           results.push(size);
         } finally {
           await cluster.stop();
