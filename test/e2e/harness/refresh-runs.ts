@@ -10,6 +10,7 @@ import { cluster } from './cluster.js';
 import { createServingCert } from './pki.js';
 import { startApiFront, type ApiFront, type FrontAnswer } from './api-front.js';
 import { writeKubeconfig } from './kubeconfig.js';
+import { parseLogfmt, type LogRecord } from './results.js';
 
 export const REFRESH_SECRET = 'ecr-registry-credentials';
 export const REFRESH_REGION = 'eu-west-1';
@@ -20,10 +21,6 @@ export const EXAMPLE_SECRET_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 
 /** Exit codes documented at the top of refresh-ecr-credentials.sh. */
 export const EXIT = { ok: 0, unexpected: 1, config: 2, aws: 3, kubernetes: 4, partial: 5, transient: 6 } as const;
-
-export interface LogRecord {
-  readonly [key: string]: string | undefined;
-}
 
 export interface RefreshRun {
   readonly code: number;
@@ -36,22 +33,6 @@ export interface RefreshRun {
   readonly namespaces: ReadonlyMap<string, { result: string; reason: string | undefined }>;
   readonly summary: LogRecord | undefined;
   readonly fatal: LogRecord | undefined;
-}
-
-/** Parses logfmt lines: key=value and key="quoted \"value\"". */
-export function parseLogfmt(text: string): LogRecord[] {
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith('level='))
-    .map((line) => {
-      const record: Record<string, string> = {};
-      for (const match of line.matchAll(/([\w.-]+)=("(?:[^"\\]|\\.)*"|\S*)/g)) {
-        const [, key, raw] = match;
-        if (key === undefined || raw === undefined) continue;
-        record[key] = raw.startsWith('"') ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : raw;
-      }
-      return record;
-    });
 }
 
 export function summarizeRun(out: { code: number; stdout: string; stderr: string }): RefreshRun {
