@@ -34,6 +34,7 @@ const BOOTSTRAP = 'test/e2e/bootstrap-iam.test.ts';
 const WATCHER = 'test/e2e/namespace-watcher.test.ts';
 const ACCOUNTS = 'test/e2e/service-accounts.test.ts';
 const EVENTS = 'test/e2e/run-event.test.ts';
+const ARGOCD_TESTS = 'test/e2e/argocd-repo-creds.test.ts';
 
 const SCRIPT = 'src/scripts/refresh-ecr-credentials.sh';
 const LOG = 'src/scripts/ecr-log.sh';
@@ -414,6 +415,23 @@ export const SHELL_MUTATIONS: readonly ShellMutation[] = [
     replacement: 'if (has[$4] == "yes") {',
     breaks: 'an account that already lists the secret is not written at all',
     tests: [{ file: ACCOUNTS, name: 'a second run writes nothing: the resourceVersions stay' }],
+  },
+  // --- "Argo CD pulling Helm charts and OCI artifacts from ECR"
+  {
+    id: 'argocd-conflict-not-counted',
+    file: 'src/scripts/ecr-argocd.sh',
+    line: '*) argocd_failed=$((argocd_failed + 1)) ;;',
+    replacement: '*) : ;;',
+    breaks: 'a repo-creds Secret another manager owns is a conflict that makes the run exit 5',
+    tests: [{ file: ARGOCD_TESTS, name: 'a same-named Secret of another owner is a conflict (exit 5)' }],
+  },
+  {
+    id: 'argocd-helm-without-oci',
+    file: 'src/scripts/ecr-argocd.sh',
+    line: '{type: "helm", enableOCI: "true"}',
+    replacement: '{type: "helm"}',
+    breaks: 'the Helm repo-creds Secret carries enableOCI, so Argo CD pulls charts from ECR as OCI',
+    tests: [{ file: ARGOCD_TESTS, name: 'a run writes one Helm OCI and one OCI repo-creds Secret per registry' }],
   },
   // --- "Credentials: scripts/bootstrap-iam.sh"
   {
