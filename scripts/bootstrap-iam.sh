@@ -23,6 +23,8 @@
 #   web-identity.sh  the OIDC provider and the role, one trust statement per cluster
 #   discovery.sh     --publish-discovery: the discovery documents in a shared S3 bucket
 #   policy-json.sh   swapping one statement of a shared policy document, keeping the rest
+#   tenant.sh        --tenant: a role per tenant, pulling only its repositories, assumable
+#                    only by the base principal (the keys user or the web-identity role)
 #
 # Environment: the aws CLI's own (AWS_PROFILE, AWS_REGION, AWS_ACCESS_KEY_ID, ...), KUBECONFIG,
 # BOOTSTRAP_IAM_PROOF_TIMEOUT and BOOTSTRAP_IAM_PROOF_INTERVAL (seconds to keep proving a new
@@ -63,6 +65,8 @@ source "$parts/web-identity.sh"
 source "$parts/discovery.sh"
 # shellcheck source=SCRIPTDIR/bootstrap-iam/policy-json.sh
 source "$parts/policy-json.sh"
+# shellcheck source=SCRIPTDIR/bootstrap-iam/tenant.sh
+source "$parts/tenant.sh"
 
 # The aws CLI v2 pipes output through a pager and may prompt; neither may happen here.
 export AWS_PAGER=""
@@ -229,18 +233,60 @@ cmd_delete_web_identity() {
   finish
 }
 
+cmd_create_tenant() {
+  plan_header "the base IAM $(base_kind_word) $USER_NAME exists; no IAM role $TENANT_ROLE_NAME yet" " --tenant $TENANT"
+  require_aws_cli
+  aws_identity
+  read_base_principal
+  ensure_tenant_role
+  ensure_tenant_policy
+  ensure_assume_policy
+  COMMITTED=true
+  print_tenant_next_steps
+  finish
+}
+
+cmd_delete_tenant() {
+  plan_header "IAM role $TENANT_ROLE_NAME exists with policy $POLICY_NAME; the base IAM $(base_kind_word) $USER_NAME holds policy $ASSUME_POLICY_NAME" " --tenant $TENANT"
+  require_aws_cli
+  aws_identity
+  local role=true
+  read_tenant_role || role=false
+  read_assume_grants
+  if ! $role && [[ ${#GRANT_KINDS[@]} -eq 0 ]]; then
+    say "nothing to delete: IAM role $TENANT_ROLE_NAME does not exist and no base principal holds policy $ASSUME_POLICY_NAME"
+    return 0
+  fi
+  ! $role || refuse_foreign_tenant_policies
+  confirm_delete "$(tenant_delete_summary "$role")"
+  delete_assume_grants
+  ! $role || delete_tenant_role
+  finish
+}
+
+base_kind_word() { if $WEB_IDENTITY; then printf role; else printf user; fi; }
+
+tenant_delete_summary() {
+  local summary=""
+  ! $1 || summary="IAM role $TENANT_ROLE_NAME with policy $POLICY_NAME"
+  [[ ${#GRANT_KINDS[@]} -eq 0 ]] || summary="$summary${summary:+ and }$(grants_text)"
+  printf '%s' "$summary"
+}
+
 main() {
   parse_args "$@"
   validate_args
   trap on_exit EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
-  case $COMMAND:$WEB_IDENTITY in
-    create:false) cmd_create ;;
-    create:true) cmd_create_web_identity ;;
+  case $COMMAND:$WEB_IDENTITY:$TENANT_GIVEN in
+    create:*:true) cmd_create_tenant ;;
+    delete:*:true) cmd_delete_tenant ;;
+    create:false:*) cmd_create ;;
+    create:true:*) cmd_create_web_identity ;;
     rotate:*) cmd_rotate ;;
-    delete:false) cmd_delete ;;
-    delete:true) cmd_delete_web_identity ;;
+    delete:false:*) cmd_delete ;;
+    delete:true:*) cmd_delete_web_identity ;;
   esac
 }
 

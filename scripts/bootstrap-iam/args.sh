@@ -12,6 +12,8 @@ SECRET_NAME=aws-ecr-credentials
 CONTEXT=""
 REPOSITORIES=()
 PULL_THROUGH_CACHE=false
+ECR_PUBLIC=false
+TENANT_GIVEN=false
 DRY_RUN=false
 OUTPUT=""
 YES=false
@@ -33,8 +35,10 @@ the key into the cluster as Secret <namespace>/<secret-name>, rotates it, and re
 
 Commands:
   create   IAM user, inline pull-only ECR policy, one access key, and the Secret
+           (--web-identity: a role instead; --tenant NAME: a tenant role)
   rotate   new key -> proven with GetAuthorizationToken -> Secret updated -> old key deleted
-  delete   the Secret, the user's access keys, its policy and the user
+  delete   the Secret, the user's access keys, its policy and the user (or the role, or a
+           tenant role)
 
 Run '$PROG COMMAND --help' for the options of a command.
 
@@ -80,6 +84,32 @@ web_identity_options_help() {
 EOF
 }
 
+tenant_options_help() {
+  if [[ $1 == create ]]; then
+    cat <<EOF
+  --tenant NAME          instead of the base: create (or align) role PREFIX-ecr-tenant-NAME
+                         (path $ROLE_PATH) whose inline policy PREFIX-ecr-pull allows
+                         ecr:GetAuthorizationToken and the pull actions (BatchGetImage,
+                         GetDownloadUrlForLayer, BatchCheckLayerAvailability) on --repositories
+                         only, and whose trust admits only the base principal: IAM user
+                         PREFIX-ecr-puller, or with --web-identity the role of that name. The
+                         base gets policy PREFIX-ecr-assume-tenant-NAME (sts:AssumeRole on that
+                         one role). Prints the role ARN and the synth flag --tenant 'MATCH=ARN'
+  --repositories LIST    with --tenant (required): the repositories the tenant may pull, names
+                         or IAM patterns with * and ? (in --region and this account) or full
+                         repository ARNs; comma-separated and/or repeated, e.g.
+                         --repositories 'team-a/*,shared/base'
+EOF
+  else
+    cat <<EOF
+  --tenant NAME          delete tenant role PREFIX-ecr-tenant-NAME with its policy, and the base
+                         principal's policy PREFIX-ecr-assume-tenant-NAME (on the user or the
+                         role, wherever it is); nothing of another tenant is touched. Running
+                         it again finds nothing and exits 0
+EOF
+  fi
+}
+
 command_help() {
   case $1 in
     create)
@@ -104,7 +134,11 @@ Options:
                          [default: every repository the account may pull from]
   --pull-through-cache   also allow ecr:BatchImportUpstreamImage and ecr:CreateRepository, which
                          a pull through a pull-through cache rule needs the first time
+  --ecr-public           also allow ecr-public:GetAuthorizationToken and sts:GetServiceBearerToken
+                         (Resource "*"), which a login to public.ecr.aws needs; only in the aws
+                         partition (ECR Public does not exist in aws-cn or aws-us-gov)
 $(web_identity_options_help)
+$(tenant_options_help create)
 $(common_options_help)
 
 --dry-run assumes the user does not exist yet and the Secret is absent.
@@ -150,6 +184,7 @@ Options:
   --publish-discovery s3://BUCKET[/PREFIX]
                          with --web-identity: the cluster whose trust to remove; also removes
                          its statement from the bucket policy and its two documents
+$(tenant_options_help delete)
 $(common_options_help)
 
 --dry-run assumes the user exists with one key and its policy, and the Secret holds the key.
@@ -191,7 +226,7 @@ parse_args() {
         command_help "$COMMAND"
         exit 0
         ;;
-      --dry-run | --pull-through-cache | --yes | --web-identity)
+      --dry-run | --pull-through-cache | --yes | --web-identity | --ecr-public)
         if $has_value; then
           die_usage "$opt takes no value (got \"$opt=$value\"); drop \"=$value\""
         fi
@@ -200,10 +235,11 @@ parse_args() {
           --pull-through-cache) PULL_THROUGH_CACHE=true ;;
           --yes) YES=true ;;
           --web-identity) WEB_IDENTITY=true ;;
+          --ecr-public) ECR_PUBLIC=true ;;
         esac
         ;;
       --name | --region | --namespace | --secret-name | --context | --repository | --output | \
-        --issuer-url | --publish-discovery | --service-account)
+        --issuer-url | --publish-discovery | --service-account | --tenant | --repositories)
         if ! $has_value; then
           if [[ $# -lt 2 ]]; then
             die_usage "$opt needs a value, e.g. $(option_example "$opt")"
@@ -225,6 +261,11 @@ parse_args() {
           --issuer-url) ISSUER_URL=$value ;;
           --publish-discovery) PUBLISH_DISCOVERY=$value ;;
           --service-account) SERVICE_ACCOUNT=$value ;;
+          --tenant)
+            TENANT=$value
+            TENANT_GIVEN=true
+            ;;
+          --repositories) split_repositories "$value" ;;
         esac
         ;;
       *)
@@ -247,6 +288,8 @@ option_example() {
     --issuer-url) printf '%s' '--issuer-url https://oidc.example.com/cluster-a' ;;
     --publish-discovery) printf '%s' '--publish-discovery s3://my-cluster-oidc/cluster-a' ;;
     --service-account) printf '%s' '--service-account ecr-credential-updater' ;;
+    --tenant) printf '%s' '--tenant team-a' ;;
+    --repositories) printf '%s' "--repositories 'team-a/*'" ;;
   esac
 }
 
@@ -261,6 +304,9 @@ validate_args() {
     fi
     if $PULL_THROUGH_CACHE; then
       die_usage "--pull-through-cache only applies to create (it shapes the policy); drop it from $COMMAND"
+    fi
+    if $ECR_PUBLIC; then
+      die_usage "--ecr-public only applies to create (it shapes the policy); drop it from $COMMAND"
     fi
   fi
 
@@ -291,6 +337,10 @@ validate_args() {
     us-gov-*) PARTITION=aws-us-gov ;;
     *) PARTITION=aws ;;
   esac
+  # ECR Public (public.ecr.aws, API in us-east-1) is a service of the aws partition only.
+  if $ECR_PUBLIC && [[ $PARTITION != aws ]]; then
+    die_usage "--ecr-public: ECR Public exists only in the aws partition, and --region \"$REGION\" is in $PARTITION, where no ecr-public API answers; drop --ecr-public"
+  fi
 
   if [[ ${#NAMESPACE} -gt 63 || ! $NAMESPACE =~ $DNS_LABEL_RE ]]; then
     die_usage "--namespace \"$NAMESPACE\" is not a Kubernetes namespace name: lowercase letters, digits and -, at most 63, e.g. --namespace ecr-updater"
@@ -331,11 +381,67 @@ validate_args() {
     die_usage "BOOTSTRAP_IAM_PROOF_TIMEOUT and BOOTSTRAP_IAM_PROOF_INTERVAL must be whole seconds (interval > 0)"
   fi
 
+  validate_tenant_args
   validate_web_identity_args
 
   if [[ -n $CONTEXT ]]; then
     KUBE=(kubectl --context "$CONTEXT")
   fi
+}
+
+# --repositories VALUE: one or more comma-separated items; empty items are kept so the checks
+# can name them (a stray comma is a typo, not "every repository").
+split_repositories() {
+  local rest=$1,
+  while [[ -n $rest ]]; do
+    TENANT_REPOSITORIES+=("${rest%%,*}")
+    rest=${rest#*,}
+  done
+}
+
+# Checks --tenant, --repositories and what may go with them; exit 2 on a bad one.
+validate_tenant_args() {
+  local repo opt
+  if ! $TENANT_GIVEN; then
+    [[ ${#TENANT_REPOSITORIES[@]} -eq 0 ]] ||
+      die_usage "--repositories only applies with --tenant NAME (the tenant role's policy); for the base principal's policy use --repository"
+    return 0
+  fi
+  [[ $COMMAND != rotate ]] || die_usage "--tenant has no key to rotate: a tenant role has none (the base principal assumes it). Use create or delete"
+  if [[ -z $TENANT || ! $TENANT =~ $IAM_NAME_RE ]]; then
+    die_usage "--tenant \"$TENANT\" is not usable in an IAM role name: use letters, digits and + = , . @ _ -, e.g. --tenant team-a"
+  fi
+  TENANT_ROLE_NAME=$NAME-ecr-tenant-$TENANT
+  ASSUME_POLICY_NAME=$NAME-ecr-assume-tenant-$TENANT
+  BASE_NAME=$USER_NAME
+  if [[ ${#TENANT_ROLE_NAME} -gt 64 ]]; then
+    die_usage "--tenant \"$TENANT\" is too long: the role name $TENANT_ROLE_NAME would have ${#TENANT_ROLE_NAME} characters, IAM allows 64. Use at most $((64 - ${#TENANT_ROLE_NAME} + ${#TENANT})) characters (or a shorter --name)."
+  fi
+  [[ ${#REPOSITORIES[@]} -eq 0 ]] ||
+    die_usage "--repository shapes the base principal's policy; with --tenant the tenant's repositories go in --repositories, e.g. --repositories '${REPOSITORIES[0]}'"
+  for opt in "--pull-through-cache:$PULL_THROUGH_CACHE" "--ecr-public:$ECR_PUBLIC"; do
+    [[ ${opt#*:} == false ]] ||
+      die_usage "${opt%%:*} shapes the base principal's policy, not a tenant role's; run it without --tenant (nothing was changed)"
+  done
+  [[ -z $OUTPUT ]] || die_usage "--output has no use with --tenant: a tenant role has no key and no Secret"
+  [[ -z $CONTEXT ]] || die_usage "--context has no use with --tenant: no cluster is touched"
+  [[ -z $ISSUER_URL && -z $PUBLISH_DISCOVERY ]] ||
+    die_usage "--issuer-url and --publish-discovery have no use with --tenant: the tenant role trusts the base principal, not an issuer"
+  if [[ $COMMAND == delete ]]; then
+    [[ ${#TENANT_REPOSITORIES[@]} -eq 0 ]] ||
+      die_usage "--repositories has no use with delete --tenant: the role goes whatever it may pull; drop it"
+    return 0
+  fi
+  [[ ${#TENANT_REPOSITORIES[@]} -gt 0 ]] ||
+    die_usage "create --tenant $TENANT needs --repositories: the repositories tenant $TENANT may pull, e.g. --repositories '$TENANT/*' (comma-separated or repeated)"
+  for repo in "${TENANT_REPOSITORIES[@]}"; do
+    if [[ $repo == arn:* ]]; then
+      [[ $repo =~ $REPOSITORY_ARN_RE ]] ||
+        die_usage "--repositories item \"$repo\" is not an ECR repository ARN; use arn:$PARTITION:ecr:REGION:ACCOUNT:repository/NAME or just NAME"
+    elif [[ ${#repo} -gt 256 || ! $repo =~ $REPOSITORY_RE ]]; then
+      die_usage "--repositories item \"$repo\" is not an ECR repository name or pattern: use lowercase letters, digits, . _ - /, and * or ?, comma-separated, e.g. --repositories '$TENANT/*,shared/base'"
+    fi
+  done
 }
 
 # Checks the web-identity options against each other and the command; exit 2 on a bad one.

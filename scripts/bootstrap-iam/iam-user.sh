@@ -97,7 +97,7 @@ json_string_list() {
 # The inline policy. Compact JSON without spaces: that is also how it is compared with the
 # stored one (whitespace stripped), so re-running create with the same options writes nothing.
 policy_document() {
-  local resources repo
+  local resources repo public=""
   local -a arns=() pull=("ecr:BatchGetImage" "ecr:GetDownloadUrlForLayer")
   if [[ ${#REPOSITORIES[@]} -eq 0 ]]; then
     resources='"*"'
@@ -114,8 +114,13 @@ policy_document() {
   if $PULL_THROUGH_CACHE; then
     pull+=("ecr:BatchImportUpstreamImage" "ecr:CreateRepository")
   fi
-  printf '{"Version":"2012-10-17","Statement":[{"Sid":"EcrLogin","Effect":"Allow","Action":"ecr:GetAuthorizationToken","Resource":"*"},{"Sid":"EcrPull","Effect":"Allow","Action":[%s],"Resource":%s}]}' \
-    "$(json_string_list "${pull[@]}")" "$resources"
+  # ecr-public:GetAuthorizationToken "requires the ecr-public:GetAuthorizationToken and
+  # sts:GetServiceBearerToken permissions" (ECR Public API reference); neither takes a resource.
+  if $ECR_PUBLIC; then
+    public=',{"Sid":"EcrPublicLogin","Effect":"Allow","Action":["ecr-public:GetAuthorizationToken","sts:GetServiceBearerToken"],"Resource":"*"}'
+  fi
+  printf '{"Version":"2012-10-17","Statement":[{"Sid":"EcrLogin","Effect":"Allow","Action":"ecr:GetAuthorizationToken","Resource":"*"},{"Sid":"EcrPull","Effect":"Allow","Action":[%s],"Resource":%s}%s]}' \
+    "$(json_string_list "${pull[@]}")" "$resources" "$public"
 }
 
 compact() { printf '%s' "$1" | tr -d ' \t\r\n'; }
