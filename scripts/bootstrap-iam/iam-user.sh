@@ -282,6 +282,8 @@ refuse_foreign_user_policies() {
   for p in $OUT; do
     if [[ $p == "$POLICY_NAME" ]]; then
       HAS_POLICY=true
+    elif [[ $p == "$NAME-ecr-assume-tenant-"* ]]; then
+      refuse_base_with_tenants "IAM user $USER_NAME" "$p"
     elif [[ $p != None ]]; then
       others="$others${others:+ }$p"
     fi

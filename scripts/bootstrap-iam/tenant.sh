@@ -188,6 +188,12 @@ print_tenant_next_steps() {
 # ---------------------------------------------------------------------------------------------
 # delete --tenant
 
+# refuse_base_with_tenants WHO POLICY: the base's delete stops while a tenant role still trusts
+# it; deleting the tenant first removes the role and this grant together.
+refuse_base_with_tenants() {
+  die "$1 still holds $2: tenant ${2#"$NAME-ecr-assume-tenant-"} is assumed from it. Delete the tenant first: $PROG delete --tenant ${2#"$NAME-ecr-assume-tenant-"} --name $NAME (nothing was deleted)"
+}
+
 # Sets TENANT_ROLE_ARN; fails (status 1) when the role does not exist; dies on a role not ours.
 read_tenant_role() {
   assume "arn:$PARTITION:iam::<ACCOUNT_ID>:role$ROLE_PATH$TENANT_ROLE_NAME	$MANAGED_BY"

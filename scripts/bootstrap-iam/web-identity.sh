@@ -226,6 +226,7 @@ refuse_foreign_role_policies() {
     die "$(aws_error_hint "list the policies of $ROLE_NAME (iam:ListRolePolicies)")"
   local p others=""
   for p in $OUT; do
+    [[ $p != "$NAME-ecr-assume-tenant-"* ]] || refuse_base_with_tenants "IAM role $ROLE_NAME" "$p"
     [[ $p == "$POLICY_NAME" || $p == None ]] || others="$others${others:+ }$p"
   done
   [[ -z $others ]] || die "$ROLE_NAME has policies $PROG did not put there ($others); nothing was deleted"
