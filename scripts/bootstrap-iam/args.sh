@@ -90,8 +90,8 @@ tenant_options_help() {
   --tenant NAME          instead of the base: create (or align) role PREFIX-ecr-tenant-NAME
                          (path $ROLE_PATH) whose inline policy PREFIX-ecr-pull allows
                          ecr:GetAuthorizationToken and the pull actions (BatchGetImage,
-                         GetDownloadUrlForLayer, BatchCheckLayerAvailability) on --repositories
-                         only, and whose trust admits only the base principal: IAM user
+                         GetDownloadUrlForLayer) on --repositories only, and whose trust
+                         admits only the base principal: IAM user
                          PREFIX-ecr-puller, or with --web-identity the role of that name. The
                          base gets policy PREFIX-ecr-assume-tenant-NAME (sts:AssumeRole on that
                          one role). Prints the role ARN and the synth flag --tenant 'MATCH=ARN'

@@ -73,8 +73,9 @@ tenant_trust_document() {
 }
 
 # The tenant's pull policy: the login (which takes no resource) and the pull actions on the
-# tenant's repositories only, in --region (a full ARN reaches other regions or accounts).
-# BatchCheckLayerAvailability is read-only; clients that check layers before pulling call it.
+# tenant's repositories only, in --region (a full ARN reaches other regions or accounts). The
+# same pull actions as the base's policy and AWS's AmazonEC2ContainerRegistryPullOnly:
+# ecr:BatchCheckLayerAvailability is what a client calls before a push, never for a pull.
 tenant_policy_document() {
   local repo
   local -a arns=()
@@ -85,7 +86,7 @@ tenant_policy_document() {
       arns+=("arn:$PARTITION:ecr:$REGION:$ACCOUNT_ID:repository/$repo")
     fi
   done
-  printf '{"Version":"2012-10-17","Statement":[{"Sid":"EcrLogin","Effect":"Allow","Action":"ecr:GetAuthorizationToken","Resource":"*"},{"Sid":"EcrPullTenantRepositories","Effect":"Allow","Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer","ecr:BatchCheckLayerAvailability"],"Resource":[%s]}]}' \
+  printf '{"Version":"2012-10-17","Statement":[{"Sid":"EcrLogin","Effect":"Allow","Action":"ecr:GetAuthorizationToken","Resource":"*"},{"Sid":"EcrPullTenantRepositories","Effect":"Allow","Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"],"Resource":[%s]}]}' \
     "$(json_string_list "${arns[@]}")"
 }
 
@@ -231,9 +232,9 @@ read_assume_grants() {
 }
 
 grants_text() {
-  local kind out=""
-  for kind in ${GRANT_KINDS[@]+"${GRANT_KINDS[@]}"}; do
-    out="$out${out:+ and }policy $ASSUME_POLICY_NAME of IAM $kind $BASE_NAME"
+  local holder out=""
+  for holder in ${GRANT_KINDS[@]+"${GRANT_KINDS[@]}"}; do
+    out="$out${out:+ and }policy $ASSUME_POLICY_NAME of IAM $holder $BASE_NAME"
   done
   printf '%s' "$out"
 }

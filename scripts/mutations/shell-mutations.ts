@@ -50,6 +50,9 @@ const BOOTSTRAP_CALLS = 'scripts/bootstrap-iam/calls.sh';
 const BOOTSTRAP_USER = 'scripts/bootstrap-iam/iam-user.sh';
 const BOOTSTRAP_SECRET = 'scripts/bootstrap-iam/secret.sh';
 const BOOTSTRAP_SCRIPT = 'scripts/bootstrap-iam.sh';
+const BOOTSTRAP_TENANT = 'scripts/bootstrap-iam/tenant.sh';
+const BOOTSTRAP_ARGS = 'scripts/bootstrap-iam/args.sh';
+const TENANT_TESTS = 'test/e2e/bootstrap-tenant.test.ts';
 
 export const SHELL_MUTATIONS: readonly ShellMutation[] = [
   // --- exit codes of the refresh script (header of refresh-ecr-credentials.sh, README "Exit codes")
@@ -465,5 +468,58 @@ export const SHELL_MUTATIONS: readonly ShellMutation[] = [
     replacement: 'if ! IFS= read -r answer; then',
     breaks: 'delete removes nothing without a confirmation',
     tests: [{ file: BOOTSTRAP, name: 'in-cluster lifecycle: create, create again, rotate, delete' }],
+  },
+  // --- "Credentials: scripts/bootstrap-iam.sh": tenant roles and --ecr-public
+  {
+    id: 'bootstrap-tenant-trust-admits-anyone',
+    file: BOOTSTRAP_TENANT,
+    line: '"$BASE_ARN"',
+    after: '"Principal":{"AWS":"%s"}',
+    replacement: "'*'",
+    breaks: "a tenant role's trust admits only the base principal",
+    tests: [
+      { file: TENANT_TESTS, name: 'a principal the trust does not name is refused AssumeRole' },
+      { file: TENANT_TESTS, name: 'create --tenant writes the role with exactly the pull policy' },
+    ],
+  },
+  {
+    id: 'bootstrap-tenant-repositories-unscoped',
+    file: BOOTSTRAP_TENANT,
+    line: 'arns+=("arn:$PARTITION:ecr:$REGION:$ACCOUNT_ID:repository/$repo")',
+    replacement: 'arns+=("arn:$PARTITION:ecr:*:$ACCOUNT_ID:repository/*")',
+    breaks: 'a tenant role pulls only its --repositories, pinned to --region',
+    tests: [{ file: TENANT_TESTS, name: 'create --tenant writes the role with exactly the pull policy' }],
+  },
+  {
+    id: 'bootstrap-tenant-delete-leaves-grant',
+    file: BOOTSTRAP_TENANT,
+    line: 'for kind in ${GRANT_KINDS[@]+"${GRANT_KINDS[@]}"}; do',
+    replacement: 'for kind in; do',
+    breaks: "delete --tenant removes the base principal's grant with the role",
+    tests: [{ file: TENANT_TESTS, name: 'delete --tenant removes exactly the role, its policy and the base grant' }],
+  },
+  {
+    id: 'bootstrap-tenant-delete-grant-on-user-only',
+    file: BOOTSTRAP_TENANT,
+    line: 'for kind in user role; do',
+    replacement: 'for kind in user; do',
+    breaks: 'delete --tenant finds the grant on the base role as well as the base user',
+    tests: [{ file: TENANT_TESTS, name: 'a web-identity base: the trust names the base role' }],
+  },
+  {
+    id: 'bootstrap-tenant-undo-keeps-role',
+    file: BOOTSTRAP_TENANT,
+    line: 'push_undo undo_delete_tenant_role',
+    replacement: ':',
+    breaks: 'a failed create --tenant undoes the role it made',
+    tests: [{ file: TENANT_TESTS, name: 'a create --tenant that fails at the base grant undoes the role' }],
+  },
+  {
+    id: 'bootstrap-ecr-public-any-partition',
+    file: BOOTSTRAP_ARGS,
+    line: 'if $ECR_PUBLIC && [[ $PARTITION != aws ]]; then',
+    replacement: 'if false; then',
+    breaks: '--ecr-public is refused outside the aws partition',
+    tests: [{ file: TENANT_TESTS, name: 'is refused with exit 2 before any AWS call' }],
   },
 ];

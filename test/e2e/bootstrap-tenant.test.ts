@@ -63,7 +63,7 @@ function tenantPolicy(resources: readonly string[]) {
       {
         Sid: 'EcrPullTenantRepositories',
         Effect: 'Allow',
-        Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
+        Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
         Resource: resources,
       },
     ],
@@ -360,6 +360,24 @@ describe.skipIf(!e2eAvailable.ok)('scripts/bootstrap-iam.sh --tenant and --ecr-p
       expect(out.stderr).toContain(`policy tk-ecr-pull of ${roleA} is up to date`);
       expect(out.stderr).toContain('policy tk-ecr-assume-tenant-team-a of tk-ecr-puller is up to date');
       expect(await role(roleA)).toEqual(before);
+
+      // Other repositories: the role's policy is rewritten; its trust and the grant stay.
+      const grant = await userPolicy('tk-ecr-puller', 'tk-ecr-assume-tenant-team-a');
+      const changed = await bootstrap([
+        'create',
+        '--tenant',
+        'team-a',
+        '--repositories',
+        'team-a/app',
+        '--name',
+        name,
+        '--region',
+        REGION,
+      ]);
+      expect(changed.code).toBe(0);
+      expect(await rolePolicy(roleA, 'tk-ecr-pull')).toEqual(tenantPolicy([repoArn('team-a/app')]));
+      expect((await role(roleA)).AssumeRolePolicyDocument).toEqual(before.AssumeRolePolicyDocument);
+      expect(await userPolicy('tk-ecr-puller', 'tk-ecr-assume-tenant-team-a')).toEqual(grant);
     });
 
     test('delete --tenant removes exactly the role, its policy and the base grant; the second tenant and the base policy stay', async () => {
@@ -440,6 +458,66 @@ describe.skipIf(!e2eAvailable.ok)('scripts/bootstrap-iam.sh --tenant and --ecr-p
     expect(out.stderr).not.toContain('FAILED');
     expect(await roleNames()).toEqual(before);
     expect(await userPolicyNames('tu-ecr-puller')).toEqual([]);
+  });
+
+  test('the rights README lists for --tenant are enough for create and delete', async () => {
+    await baseUserAtRoot('tr');
+    const actions = [
+      'iam:GetUser',
+      'iam:GetRole',
+      'iam:CreateRole',
+      'iam:TagRole',
+      'iam:UpdateAssumeRolePolicy',
+      'iam:GetRolePolicy',
+      'iam:PutRolePolicy',
+      'iam:DeleteRolePolicy',
+      'iam:ListRolePolicies',
+      'iam:ListAttachedRolePolicies',
+      'iam:DeleteRole',
+      'iam:GetUserPolicy',
+      'iam:PutUserPolicy',
+      'iam:DeleteUserPolicy',
+    ];
+    const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+    const listed = /Who may run it: ([^\n]*(?:\n {2}[^\n-][^\n]*)*)/.exec(readme)?.[1] ?? '';
+    expect([...listed.matchAll(/`(iam:[A-Za-z]+)`/g)].map((m) => m[1])).toEqual(actions);
+    await awsDo(['iam', 'create-user', '--user-name', 'tenant-operator']);
+    await awsDo([
+      'iam',
+      'put-user-policy',
+      '--user-name',
+      'tenant-operator',
+      '--policy-name',
+      'documented',
+      '--policy-document',
+      JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: actions, Resource: '*' }] }),
+    ]);
+    const operator = await createKey('tenant-operator');
+    const flags = ['--tenant', 'team-a', '--name', 'tr', '--region', REGION];
+    const created = await bootstrap(['create', ...flags, '--repositories', 'team-a/*'], operator);
+    expect({ code: created.code, stderr: created.stderr }).toMatchObject({ code: 0 });
+    const deleted = await bootstrap(['delete', ...flags, '--yes'], operator);
+    expect({ code: deleted.code, stderr: deleted.stderr }).toMatchObject({ code: 0 });
+    expect(await roleNames()).not.toContain('tr-ecr-tenant-team-a');
+    expect(await userPolicyNames('tr-ecr-puller')).toEqual([]);
+  });
+
+  test('a role of the tenant name that the script did not make is left alone by create and delete', async () => {
+    await baseUserAtRoot('tx');
+    const trust = JSON.stringify(trustOf('arn:aws:iam::123456789012:root'));
+    await awsDo(['iam', 'create-role', '--role-name', 'tx-ecr-tenant-team-a', '--assume-role-policy-document', trust]);
+    const before = await role('tx-ecr-tenant-team-a');
+    const flags = ['--tenant', 'team-a', '--name', 'tx', '--region', REGION];
+    const created = await bootstrap(['create', ...flags, '--repositories', 'team-a/*']);
+    expect(created.code).toBe(1);
+    expect(created.stderr).toContain(
+      'IAM role tx-ecr-tenant-team-a exists but was not created by bootstrap-iam.sh (no tag ecr-k8s-credentials:managed-by=bootstrap-iam.sh), so it is left alone',
+    );
+    const deleted = await bootstrap(['delete', ...flags, '--yes']);
+    expect(deleted.code).toBe(1);
+    expect(deleted.stderr).toContain('was not created by bootstrap-iam.sh');
+    expect(await role('tx-ecr-tenant-team-a')).toEqual(before);
+    expect(await userPolicyNames('tx-ecr-puller')).toEqual([]);
   });
 
   test('the trust names the base user by the ARN IAM reports, /system/ path included, when the script made the base', async () => {
