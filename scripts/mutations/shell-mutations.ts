@@ -496,7 +496,11 @@ export const SHELL_MUTATIONS: readonly ShellMutation[] = [
     line: 'for kind in ${GRANT_KINDS[@]+"${GRANT_KINDS[@]}"}; do',
     replacement: 'for kind in; do',
     breaks: "delete --tenant removes the base principal's grant with the role",
-    tests: [{ file: TENANT_TESTS, name: 'delete --tenant removes exactly the role, its policy and the base grant' }],
+    tests: [
+      // The create test makes team-a, which the delete test then deletes.
+      { file: TENANT_TESTS, name: 'create --tenant writes the role with exactly the pull policy' },
+      { file: TENANT_TESTS, name: 'delete --tenant removes exactly the role, its policy and the base grant' },
+    ],
   },
   {
     id: 'bootstrap-tenant-delete-grant-on-user-only',

@@ -664,6 +664,99 @@ describe.skipIf(!e2eAvailable.ok)('scripts/bootstrap-iam.sh --tenant and --ecr-p
     expect((await moto.stats()).requests).toBe(before);
   });
 
+  test.each([
+    { command: 'create', more: ['--repositories', 'team-a/*'] },
+    { command: 'delete', more: ['--yes'] },
+  ])('$command --tenant --dry-run prints the plan and sends AWS nothing', async ({ command, more }) => {
+    const before = (await moto.stats()).requests;
+    const out = await bootstrap([
+      command,
+      '--tenant',
+      'team-a',
+      '--name',
+      'tk',
+      '--region',
+      REGION,
+      '--dry-run',
+      ...more,
+    ]);
+    expect({ code: out.code, stderr: out.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(out.stdout).toMatch(/^# Assumes: /);
+    expect(out.stdout).toContain(`# bootstrap-iam.sh ${command} --tenant team-a --dry-run: nothing below is run.`);
+    expect(out.stdout).toContain(
+      command === 'create'
+        ? 'aws iam create-role --role-name tk-ecr-tenant-team-a'
+        : 'aws iam delete-role --role-name tk-ecr-tenant-team-a',
+    );
+    expect(out.stdout.trimEnd().endsWith('# end of plan')).toBe(true);
+    expect((await moto.stats()).requests).toBe(before);
+  });
+
+  test('in aws-cn every ARN the script writes names the aws-cn partition', async () => {
+    // A moto of its own without authentication: IAM is per partition in moto, and the admin lives in aws.
+    const cn = await startMoto();
+    try {
+      const cnEnv = { ...env(admin), AWS_ENDPOINT_URL: cn.endpoint };
+      const run = (args: readonly string[]) => exec('/bin/bash', [SCRIPT, ...args], cnEnv);
+      const awsCn = (args: readonly string[]) =>
+        exec(realAws, [...args, '--region', 'cn-north-1', '--output', 'json'], {
+          ...cnEnv,
+          PATH: toolsPath,
+          HOME: tmpdir(),
+          AWS_CONFIG_FILE: '/nonexistent',
+          AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+        });
+      const made = await awsCn([
+        'iam',
+        'create-user',
+        '--user-name',
+        'cn-ecr-puller',
+        '--tags',
+        `Key=${TAG.Key},Value=${TAG.Value}`,
+      ]);
+      const baseArn = (JSON.parse(made.stdout) as { User: { Arn: string } }).User.Arn;
+      expect(baseArn).toBe(`arn:aws-cn:iam::${ACCOUNT}:user/cn-ecr-puller`);
+      const out = await run([
+        'create',
+        '--tenant',
+        'team-a',
+        '--repositories',
+        'team-a/*',
+        '--name',
+        'cn',
+        '--region',
+        'cn-north-1',
+      ]);
+      expect({ code: out.code, stderr: out.stderr }).toMatchObject({ code: 0 });
+      const roleArn = `arn:aws-cn:iam::${ACCOUNT}:role/system/cn-ecr-tenant-team-a`;
+      expect(printedRole(out.stdout)).toBe(roleArn);
+      const got = JSON.parse((await awsCn(['iam', 'get-role', '--role-name', 'cn-ecr-tenant-team-a'])).stdout) as {
+        Role: { AssumeRolePolicyDocument: unknown };
+      };
+      expect(got.Role.AssumeRolePolicyDocument).toEqual(trustOf(baseArn));
+      const policy = JSON.parse(
+        (await awsCn(['iam', 'get-role-policy', '--role-name', 'cn-ecr-tenant-team-a', '--policy-name', 'cn-ecr-pull']))
+          .stdout,
+      ) as { PolicyDocument: unknown };
+      expect(policy.PolicyDocument).toEqual(tenantPolicy([`arn:aws-cn:ecr:cn-north-1:${ACCOUNT}:repository/team-a/*`]));
+      const grant = JSON.parse(
+        (
+          await awsCn([
+            'iam',
+            'get-user-policy',
+            '--user-name',
+            'cn-ecr-puller',
+            '--policy-name',
+            'cn-ecr-assume-tenant-team-a',
+          ])
+        ).stdout,
+      ) as { PolicyDocument: unknown };
+      expect(grant.PolicyDocument).toEqual(grantOf(roleArn));
+    } finally {
+      await cn.stop();
+    }
+  });
+
   test('create --ecr-public adds ecr-public:GetAuthorizationToken and sts:GetServiceBearerToken on "*" to the base policy', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'ecr-public-')), 'secret.yaml');
     const out = await bootstrap(['create', '--ecr-public', '--name', 'tp', '--region', REGION, '--output', file]);
