@@ -2,7 +2,9 @@
 # bootstrap-iam.sh - creates, rotates and deletes the AWS identity the ECR credential refresh
 # uses: an IAM user with a pull-only policy and one access key, put into the cluster as the
 # Secret the generated bundle reads; or, keyless (--web-identity), an IAM OIDC provider for the
-# cluster's ServiceAccount issuer and a role only the updater's ServiceAccount may assume.
+# cluster's ServiceAccount issuer and a role only the updater's ServiceAccount may assume; and
+# (--tenant) a role per tenant that only that identity may assume, pulling only the tenant's
+# repositories.
 #
 # Runs on users' machines (macOS ships bash 3.2, BSD tools): no associative arrays, no
 # ${var,,}, no mapfile, no GNU-only options; "${arr[@]}" of an empty array is guarded because
@@ -262,15 +264,6 @@ cmd_delete_tenant() {
   delete_assume_grants
   ! $role || delete_tenant_role
   finish
-}
-
-base_kind_word() { if $WEB_IDENTITY; then printf role; else printf user; fi; }
-
-tenant_delete_summary() {
-  local summary=""
-  ! $1 || summary="IAM role $TENANT_ROLE_NAME with policy $POLICY_NAME"
-  [[ ${#GRANT_KINDS[@]} -eq 0 ]] || summary="$summary${summary:+ and }$(grants_text)"
-  printf '%s' "$summary"
 }
 
 main() {

@@ -186,6 +186,9 @@ print_tenant_next_steps() {
     "$TENANT" "$TENANT_ROLE_ARN" "$TENANT"
 }
 
+# The base kind --web-identity names, for the plan's assumptions.
+base_kind_word() { if $WEB_IDENTITY; then printf role; else printf user; fi; }
+
 # ---------------------------------------------------------------------------------------------
 # delete --tenant
 
@@ -237,6 +240,14 @@ grants_text() {
     out="$out${out:+ and }policy $ASSUME_POLICY_NAME of IAM $holder $BASE_NAME"
   done
   printf '%s' "$out"
+}
+
+# What delete --tenant is about to remove ($1: whether the role exists), for the confirmation.
+tenant_delete_summary() {
+  local summary=""
+  ! $1 || summary="IAM role $TENANT_ROLE_NAME with policy $POLICY_NAME"
+  [[ ${#GRANT_KINDS[@]} -eq 0 ]] || summary="$summary${summary:+ and }$(grants_text)"
+  printf '%s' "$summary"
 }
 
 # The tenant role carries only its pull policy; anything else means someone else uses it.
