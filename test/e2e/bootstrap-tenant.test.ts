@@ -656,6 +656,22 @@ describe.skipIf(!e2eAvailable.ok)('scripts/bootstrap-iam.sh --tenant and --ecr-p
       args: ['--repositories', 'team-a/*'],
       message: '--repositories only applies with --tenant NAME',
     },
+    {
+      args: ['--tenant', 'team-a', '--repositories', 'team-a/*', '--pull-through-cache'],
+      message: "--pull-through-cache shapes the base principal's policy, not a tenant role's; run it without --tenant",
+    },
+    {
+      args: ['--tenant', 'team-a', '--repositories', 'team-a/*', '--ecr-public'],
+      message: "--ecr-public shapes the base principal's policy, not a tenant role's; run it without --tenant",
+    },
+    {
+      args: ['--tenant', 'team-a', '--repositories', 'team-a/*', '--output', '-'],
+      message: '--output has no use with --tenant: a tenant role has no key and no Secret',
+    },
+    {
+      args: ['--tenant', 'team-a', '--repositories', 'team-a/*', '--context', 'prod'],
+      message: '--context has no use with --tenant: no cluster is touched',
+    },
   ])('create $args is refused with exit 2 before any AWS call', async ({ args, message }) => {
     const before = (await moto.stats()).requests;
     const out = await bootstrap(['create', ...args, '--name', 'tk', '--region', REGION]);
