@@ -479,6 +479,14 @@ export const SHELL_MUTATIONS: readonly ShellMutation[] = [
       { file: TENANT_TESTS, name: 'a tenant role the base principal may not assume fails only its own namespaces' },
     ],
   },
+  {
+    id: 'tenant-tokens-not-kept-across-groups',
+    file: TOKEN,
+    line: '*) kt_cache="$kt_cache$kt_line$NL" ;;',
+    replacement: '*) : ;;',
+    breaks: "the watcher keeps each role's token between batches, as it keeps the base one",
+    tests: [{ file: TENANT_TESTS, name: "keeps each role's token" }],
+  },
   // --- "Credentials: scripts/bootstrap-iam.sh"
   {
     id: 'bootstrap-untagged-user-taken',

@@ -124,7 +124,8 @@ describe.skipIf(!e2eAvailable.ok)('tenants: a role per tenant (ECR_TENANTS)', ()
 
   beforeAll(async () => {
     suite = await prepareRefreshSuite(SUITE);
-    moto = await startMoto();
+    // Tokens that expire in 12 hours, as ECR's do, so the watcher keeps them between batches.
+    moto = await startMoto({ ecrTokenSeconds: 12 * 3600 });
     const admin = { id: 'AKIAIOSFODNN7EXAMPLE', secret: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
     await aws(['iam', 'create-user', '--user-name', 'ecr-base'], admin);
     await aws(
@@ -375,6 +376,32 @@ describe.skipIf(!e2eAvailable.ok)('tenants: a role per tenant (ECR_TENANTS)', ()
         'tw-x': { [OWN_HOST]: TOKEN.base },
       });
       expect(watcher.exitCode).toBeNull();
+    });
+
+    test("keeps each role's token: a later batch for two tenants' namespaces asks AWS for none", async () => {
+      const before = (await moto.stats()).getAuthorizationToken;
+      const batches = output.length;
+      await cluster().kubectl(['apply', '-f', '-'], {
+        input: JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'List',
+          items: [
+            { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ta-w2' } },
+            { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'tw-b2', labels: { [LABEL]: 'b' } } },
+          ],
+        }),
+      });
+      const deadline = Date.now() + 20_000;
+      while ((await suite.rawSecret('ta-w2')) === '' || (await suite.rawSecret('tw-b2')) === '') {
+        if (Date.now() > deadline) throw new Error(`no Secrets after 20 s:\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      expect({ 'ta-w2': await tokensIn('ta-w2'), 'tw-b2': await tokensIn('tw-b2') }).toEqual({
+        'ta-w2': { [OWN_HOST]: TOKEN.a },
+        'tw-b2': { [OWN_HOST]: TOKEN.b },
+      });
+      expect((await moto.stats()).getAuthorizationToken - before).toBe(0);
+      expect(output.slice(batches)).toMatch(/event=batch .*token_calls=0 /);
     });
   });
 });
