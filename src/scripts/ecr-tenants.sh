@@ -220,7 +220,8 @@ assign_tenants() {
   awk -v members="$work/tenant-members" '
     FILENAME == members { of[$1] = of[$1] $2 ","; next }
     { print $1, "," of[$1] }' "$work/tenant-members" "$work/targets" >"$work/targets.tagged"
-  : >"$work/targets"
+  # "GROUP NAME" lines through one open file, then split by group in one pass.
+  exec 3>"$work/targets.grouped"
   while read -r at_ns at_tags; do
     tenant_of "$at_ns" "$at_tags"
     if [ "$group" -lt 0 ]; then
@@ -228,10 +229,13 @@ assign_tenants() {
       target_count=$((target_count - 1))
       continue
     fi
-    printf '%s\n' "$at_ns" >>"$work/targets.$group"
-    printf '%s\n' "$at_ns" >>"$work/targets"
+    printf '%s %s\n' "$group" "$at_ns" >&3
   done <"$work/targets.tagged"
-  rm -f "$work/targets.tagged"
+  exec 3>&-
+  awk -v prefix="$work/targets." -v all="$work/targets" '
+    BEGIN { printf "" > all }
+    { print $2 > (prefix $1); print $2 > all }' "$work/targets.grouped"
+  rm -f "$work/targets.tagged" "$work/targets.grouped"
 }
 
 # fail_group G REASON [transient]: group G had no token: each of its namespaces is logged and
