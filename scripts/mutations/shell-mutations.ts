@@ -55,7 +55,7 @@ const BOOTSTRAP_SECRET = 'scripts/bootstrap-iam/secret.sh';
 const BOOTSTRAP_SCRIPT = 'scripts/bootstrap-iam.sh';
 const BOOTSTRAP_TENANT = 'scripts/bootstrap-iam/tenant.sh';
 const BOOTSTRAP_ARGS = 'scripts/bootstrap-iam/args.sh';
-const TENANT_TESTS = 'test/e2e/bootstrap-tenant.test.ts';
+const BOOTSTRAP_TENANT_TESTS = 'test/e2e/bootstrap-tenant.test.ts';
 
 export const SHELL_MUTATIONS: readonly ShellMutation[] = [
   // --- exit codes of the refresh script (header of refresh-ecr-credentials.sh, README "Exit codes")
@@ -532,8 +532,8 @@ export const SHELL_MUTATIONS: readonly ShellMutation[] = [
     replacement: "'*'",
     breaks: "a tenant role's trust admits only the base principal",
     tests: [
-      { file: TENANT_TESTS, name: 'a principal the trust does not name is refused AssumeRole' },
-      { file: TENANT_TESTS, name: 'create --tenant writes the role with exactly the pull policy' },
+      { file: BOOTSTRAP_TENANT_TESTS, name: 'a principal the trust does not name is refused AssumeRole' },
+      { file: BOOTSTRAP_TENANT_TESTS, name: 'create --tenant writes the role with exactly the pull policy' },
     ],
   },
   {
@@ -542,7 +542,7 @@ export const SHELL_MUTATIONS: readonly ShellMutation[] = [
     line: 'arns+=("arn:$PARTITION:ecr:$REGION:$ACCOUNT_ID:repository/$repo")',
     replacement: 'arns+=("arn:$PARTITION:ecr:*:$ACCOUNT_ID:repository/*")',
     breaks: 'a tenant role pulls only its --repositories, pinned to --region',
-    tests: [{ file: TENANT_TESTS, name: 'create --tenant writes the role with exactly the pull policy' }],
+    tests: [{ file: BOOTSTRAP_TENANT_TESTS, name: 'create --tenant writes the role with exactly the pull policy' }],
   },
   {
     id: 'bootstrap-tenant-delete-leaves-grant',
@@ -552,8 +552,8 @@ export const SHELL_MUTATIONS: readonly ShellMutation[] = [
     breaks: "delete --tenant removes the base principal's grant with the role",
     tests: [
       // The create test makes team-a, which the delete test then deletes.
-      { file: TENANT_TESTS, name: 'create --tenant writes the role with exactly the pull policy' },
-      { file: TENANT_TESTS, name: 'delete --tenant removes exactly the role, its policy and the base grant' },
+      { file: BOOTSTRAP_TENANT_TESTS, name: 'create --tenant writes the role with exactly the pull policy' },
+      { file: BOOTSTRAP_TENANT_TESTS, name: 'delete --tenant removes exactly the role, its policy and the base grant' },
     ],
   },
   {
@@ -562,7 +562,7 @@ export const SHELL_MUTATIONS: readonly ShellMutation[] = [
     line: 'for kind in user role; do',
     replacement: 'for kind in user; do',
     breaks: 'delete --tenant finds the grant on the base role as well as the base user',
-    tests: [{ file: TENANT_TESTS, name: 'a web-identity base: the trust names the base role' }],
+    tests: [{ file: BOOTSTRAP_TENANT_TESTS, name: 'a web-identity base: the trust names the base role' }],
   },
   {
     id: 'bootstrap-tenant-undo-keeps-role',
@@ -570,7 +570,7 @@ export const SHELL_MUTATIONS: readonly ShellMutation[] = [
     line: 'push_undo undo_delete_tenant_role',
     replacement: ':',
     breaks: 'a failed create --tenant undoes the role it made',
-    tests: [{ file: TENANT_TESTS, name: 'a create --tenant that fails at the base grant undoes the role' }],
+    tests: [{ file: BOOTSTRAP_TENANT_TESTS, name: 'a create --tenant that fails at the base grant undoes the role' }],
   },
   {
     id: 'bootstrap-ecr-public-any-partition',
@@ -578,6 +578,6 @@ export const SHELL_MUTATIONS: readonly ShellMutation[] = [
     line: 'if $ECR_PUBLIC && [[ $PARTITION != aws ]]; then',
     replacement: 'if false; then',
     breaks: '--ecr-public is refused outside the aws partition',
-    tests: [{ file: TENANT_TESTS, name: 'is refused with exit 2 before any AWS call' }],
+    tests: [{ file: BOOTSTRAP_TENANT_TESTS, name: 'is refused with exit 2 before any AWS call' }],
   },
 ];
