@@ -33,7 +33,6 @@ read_base_principal() {
     other=user
   fi
   BASE_KIND=$kind
-
   assume "arn:$PARTITION:iam::<ACCOUNT_ID>:$kind$USER_PATH$BASE_NAME	$MANAGED_BY"
   if base_get "$kind"; then
     BASE_ARN=${OUT%%[[:space:]]*}
@@ -49,6 +48,7 @@ read_base_principal() {
     fi
     die_usage "IAM user $BASE_NAME does not exist, but IAM role $BASE_NAME does: this installation uses web identity; add --web-identity (nothing was changed)"
   fi
+  [[ $ERR == *NoSuchEntity* ]] || die "$(aws_error_hint "read IAM $other $BASE_NAME (iam:Get$(kind_title "$other"))")"
   die_usage "neither IAM user nor IAM role $BASE_NAME exists (--name \"$NAME\"): a tenant role is assumed from the base principal, so create that first with '$PROG create' (keys) or '$PROG create --web-identity', then run this again (nothing was changed)"
 }
 
