@@ -123,6 +123,7 @@ export class EcrCredentialRefresh extends Construct {
       adoptExistingSecrets: config.adoptExistingSecrets,
       patchServiceAccounts: config.patchServiceAccounts,
       argocdNamespace: config.argocdRepoCreds,
+      ecrPublic: config.ecrPublic,
       ...(config.httpsProxy === '' ? {} : { proxy: { url: config.httpsProxy, noProxy: noProxyList(config) } }),
       awsEndpoints: { ecr: config.awsEndpointUrlEcr, sts: config.awsEndpointUrlSts, fips: config.fips },
       resources: config,
