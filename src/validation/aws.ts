@@ -76,6 +76,9 @@ export function regionPartition(region: string): Partition {
   return 'aws';
 }
 
+/** ECR Public's registry host, which --ecr-public adds to the pull secret. */
+export const ECR_PUBLIC_HOST = 'public.ecr.aws';
+
 /**
  * Whether ECR Public can be used from a region's credentials: it exists only in the aws partition
  * (us-east-1), not in aws-cn or aws-us-gov. The refresh script applies the same rule
