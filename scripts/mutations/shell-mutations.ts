@@ -35,6 +35,7 @@ const WATCHER = 'test/e2e/namespace-watcher.test.ts';
 const ACCOUNTS = 'test/e2e/service-accounts.test.ts';
 const EVENTS = 'test/e2e/run-event.test.ts';
 const ARGOCD_TESTS = 'test/e2e/argocd-repo-creds.test.ts';
+const ECR_PUBLIC_TESTS = 'test/e2e/ecr-public.test.ts';
 
 const SCRIPT = 'src/scripts/refresh-ecr-credentials.sh';
 const LOG = 'src/scripts/ecr-log.sh';
@@ -46,6 +47,7 @@ const TOKEN = 'src/scripts/ecr-token.sh';
 const WATCH = 'src/scripts/ecr-watch.sh';
 const SERVICE_ACCOUNTS = 'src/scripts/ecr-service-accounts.sh';
 const EVENTS_PART = 'src/scripts/ecr-events.sh';
+const ECR_PUBLIC_PART = 'src/scripts/ecr-public.sh';
 const BOOTSTRAP_CALLS = 'scripts/bootstrap-iam/calls.sh';
 const BOOTSTRAP_USER = 'scripts/bootstrap-iam/iam-user.sh';
 const BOOTSTRAP_SECRET = 'scripts/bootstrap-iam/secret.sh';
@@ -432,6 +434,57 @@ export const SHELL_MUTATIONS: readonly ShellMutation[] = [
     replacement: '{type: "helm"}',
     breaks: 'the Helm repo-creds Secret carries enableOCI, so Argo CD pulls charts from ECR as OCI',
     tests: [{ file: ARGOCD_TESTS, name: 'a run writes one Helm OCI and one OCI repo-creds Secret per registry' }],
+  },
+  // --- "ECR Public"
+  {
+    id: 'ecr-public-source-dropped',
+    file: TOKEN,
+    line: 'token_sources="$token_sources public="',
+    replacement: ':',
+    breaks: 'with ECR_PUBLIC=true every pull secret also holds public.ecr.aws',
+    tests: [{ file: ECR_PUBLIC_TESTS, name: 'with keys curl signs the ECR Public request' }],
+  },
+  {
+    id: 'ecr-public-signed-for-ecr',
+    file: ECR_PUBLIC_PART,
+    line: 'signed_authorization_token "$(ecr_public_api_url)/" "$ECR_PUBLIC_REGION" ecr-public',
+    replacement: 'signed_authorization_token "$(ecr_public_api_url)/" "$ECR_PUBLIC_REGION" ecr',
+    breaks: "curl signs ECR Public's request for the ecr-public service in us-east-1",
+    tests: [{ file: ECR_PUBLIC_TESTS, name: 'with keys curl signs the ECR Public request' }],
+  },
+  {
+    id: 'ecr-public-answer-read-as-list',
+    file: TOKEN,
+    line: 'public) ft_data=.authorizationData ;;',
+    replacement: "public) ft_data='.authorizationData[0]' ;;",
+    breaks: "ECR Public's authorizationData is one object, not a list as ECR's",
+    tests: [{ file: ECR_PUBLIC_TESTS, name: 'with a session token the aws CLI asks ECR Public' }],
+  },
+  {
+    id: 'ecr-public-any-partition',
+    file: SETTINGS,
+    line: 'ecr_public_available "$aws_region" ||',
+    replacement: 'true ||',
+    breaks: 'ECR_PUBLIC=true with a cn-* or us-gov-* AWS_REGION is a configuration error before any call',
+    tests: [{ file: ECR_PUBLIC_TESTS, name: 'is a configuration error before any AWS call (exit 2)' }],
+  },
+  {
+    id: 'ecr-public-with-fips',
+    file: SETTINGS,
+    line: '[ "${AWS_USE_FIPS_ENDPOINT:-false}" = false ] ||',
+    replacement: 'true ||',
+    breaks:
+      'ECR_PUBLIC=true with AWS_USE_FIPS_ENDPOINT=true is a configuration error (ECR Public has no FIPS endpoint)',
+    tests: [{ file: ECR_PUBLIC_TESTS, name: 'is a configuration error before any AWS call (exit 2)' }],
+  },
+  {
+    id: 'ecr-public-argocd-repo-creds',
+    file: 'src/scripts/ecr-argocd.sh',
+    line: '| select(.value != "public.ecr.aws")',
+    replacement: '| select(true)',
+    breaks:
+      "with --ecr-public Argo CD still gets exactly the private registries' repo-creds (their Role names no more)",
+    tests: [{ file: ARGOCD_TESTS, name: 'with ECR_PUBLIC=true the pull secret gains public.ecr.aws' }],
   },
   // --- "Credentials: scripts/bootstrap-iam.sh"
   {
