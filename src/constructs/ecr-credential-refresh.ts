@@ -147,6 +147,7 @@ export class EcrCredentialRefresh extends Construct {
         // With web identity the own registry is the role's account; with keys only the run knows it.
         ownAccount: config.auth === 'web-identity' ? config.roleArn.split(':')[4] : undefined,
         registries: config.registry,
+        ecrPublic: config.ecrPublic,
         targetNamespaces: config.targetNamespaces,
         excludeNamespaces: config.excludeNamespaces,
         namespaceSelector: config.namespaceSelector,
