@@ -2,10 +2,11 @@
 # public.ecr.aws, so that pulls from it are authenticated (anonymous ones are rate-limited harder).
 # Sourced by refresh-ecr-credentials.sh; defines functions only.
 #
-# ECR Public is one service in the aws partition, answering in us-east-1 only. Its token comes
-# from ecr-public GetAuthorizationToken (IAM: ecr-public:GetAuthorizationToken and
-# sts:GetServiceBearerToken), always with the base credentials: a role of a --registry does not
-# apply to it. In $token_sources it is the source "public=".
+# ECR Public is a service of the aws partition alone. Its token comes from ecr-public
+# GetAuthorizationToken in us-east-1, where AWS's documentation asks for it (IAM:
+# ecr-public:GetAuthorizationToken and sts:GetServiceBearerToken), always with the base
+# credentials: a role of a --registry does not apply to it. In $token_sources it is the source
+# "public=".
 # shellcheck shell=sh
 
 readonly ECR_PUBLIC_HOST=public.ecr.aws
@@ -23,7 +24,7 @@ ecr_public_available() {
 }
 
 # ecr_public_api_url: the ECR Public API endpoint, chosen as the aws CLI chooses it:
-# AWS_ENDPOINT_URL_ECR_PUBLIC, else AWS_ENDPOINT_URL, else the one endpoint in us-east-1. (botocore's
+# AWS_ENDPOINT_URL_ECR_PUBLIC, else AWS_ENDPOINT_URL, else botocore's endpoint for us-east-1. (botocore's
 # endpoints.json lists no FIPS endpoint for ecr-public, hence read_settings refuses
 # AWS_USE_FIPS_ENDPOINT=true with it; dual-stack goes through the aws CLI, see curl_signs.)
 ecr_public_api_url() {
