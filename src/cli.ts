@@ -37,7 +37,11 @@ function yargsOptions(): Record<string, Options> {
     const description = `${spec.describe} [default: ${spec.defaultText.replace(/^- /, '')}]`;
     switch (spec.type) {
       case 'list':
-        options[spec.flag] = { type: 'string', array: true, describe: `${description} (repeat or comma-separate)` };
+        options[spec.flag] = {
+          type: 'string',
+          array: true,
+          describe: `${description} (${spec.commas === 'keep' ? 'repeat' : 'repeat or comma-separate'})`,
+        };
         break;
       // No yargs type: yargs reads any value of a boolean as false ("--fips=yes"), so the value
       // is taken as typed and checked in toRawOptions.

@@ -23,7 +23,9 @@ import {
   isLabelSelector,
   isNamespaceGlob,
   parseQuantity,
+  splitTenant,
   suggestDnsLabel,
+  tenantMatchKind,
 } from './validation/kubernetes.js';
 import { checkCidr } from './validation/network.js';
 import { quote } from './quote.js';
@@ -65,6 +67,8 @@ export const DEFAULTS: EcrCredentialsConfig = {
   patchServiceAccounts: [],
   injectPullSecret: false,
   argocdRepoCreds: '',
+  tenant: [],
+  tenantsOnly: false,
   cpuRequest: '50m',
   cpuLimit: '100m',
   memoryRequest: '32Mi',
@@ -101,7 +105,12 @@ function formatHours(minutes: number): string {
 
 /** List options accept repeats and commas alike: `--registry a,b` equals `--registry a --registry b`. */
 function listOf(values: readonly string[]): string[] {
-  const items = values.flatMap((value) => value.split(',')).map((value) => value.trim());
+  return entriesOf(values.flatMap((value) => value.split(',')));
+}
+
+/** A list whose values may hold commas (`--tenant`): one value per flag, trimmed and deduplicated. */
+function entriesOf(values: readonly string[]): string[] {
+  const items = values.map((value) => value.trim());
   return [...new Set(items.filter((value) => value !== ''))];
 }
 
@@ -152,6 +161,7 @@ export function resolveOptions(options: RawOptions, naming: Naming): EcrCredenti
     patchServiceAccounts: listOf(merged.patchServiceAccounts),
     noProxy: listOf(merged.noProxy),
     egressCidr: listOf(merged.egressCidr),
+    tenant: entriesOf(merged.tenant),
     namespaceSelector: merged.namespaceSelector.trim(),
   };
   const problems = [
@@ -160,6 +170,7 @@ export function resolveOptions(options: RawOptions, naming: Naming): EcrCredenti
     ...checkImageAndAws(config, naming),
     ...checkAuth(config, naming),
     ...checkNamespaceTargeting(config, naming),
+    ...checkTenants(config, naming),
     ...checkNetwork(config, naming),
     ...checkResources(config, naming),
     ...checkGitOps(config, naming),
@@ -434,6 +445,57 @@ function checkNamespaceTargeting(config: EcrCredentialsConfig, { source }: Namin
   return problems;
 }
 
+const TENANT_EXAMPLE = '"team-a-*=arn:aws:iam::123456789012:role/ecr-pull-team-a"';
+
+function checkTenants(config: EcrCredentialsConfig, { source, option }: Naming): string[] {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  for (const entry of config.tenant) {
+    const tenant = splitTenant(entry);
+    if (tenant === undefined) {
+      problems.push(`${source('tenant')} ${quote(entry)} is not MATCH=ROLE_ARN. Use e.g. ${TENANT_EXAMPLE}.`);
+      continue;
+    }
+    const { match, roleArn } = tenant;
+    if (!IAM_ROLE_ARN.test(roleArn)) {
+      problems.push(
+        `${source('tenant')} ${quote(entry)}: ${quote(roleArn)} is not an IAM role ARN. Use MATCH=arn:PARTITION:iam::ACCOUNT:role/NAME, ` +
+          `e.g. ${TENANT_EXAMPLE}; scripts/bootstrap-iam.sh creates such a role and prints its ARN (README, "Tenants").`,
+      );
+    } else if (REGION.test(config.region) && arnPartition(roleArn) !== regionPartition(config.region)) {
+      problems.push(
+        `${source('tenant')} ${quote(entry)}: the role is of partition ${arnPartition(roleArn)}, but ` +
+          `${source('region')} ${quote(config.region)} is in ${regionPartition(config.region)}; credentials never ` +
+          `cross partitions. Use a role ARN starting "arn:${regionPartition(config.region)}:iam::".`,
+      );
+    }
+    const kind = tenantMatchKind(match);
+    if (kind === 'selector' && !isLabelSelector(match)) {
+      problems.push(
+        `${source('tenant')} ${quote(entry)}: ${quote(match)} holds "=", "(", "," or a leading "!", so it is read as a ` +
+          `label selector, and it is not one. Use kubectl's -l syntax, e.g. "team=a" or "env in (prod,staging)".`,
+      );
+    } else if (kind !== 'selector' && !isNamespaceGlob(match)) {
+      problems.push(
+        `${source('tenant')} ${quote(entry)}: ${quote(match)} is neither a namespace name or glob (lowercase letters, ` +
+          `digits, "-", "*" and "?") nor a label selector ("team=a"). Use e.g. ${TENANT_EXAMPLE}.`,
+      );
+    } else if (seen.has(match)) {
+      problems.push(
+        `${source('tenant')} names ${quote(match)} twice; the first match wins, so the second would never apply. Give each MATCH once.`,
+      );
+    }
+    seen.add(match);
+  }
+  if (config.tenantsOnly && config.tenant.length === 0) {
+    problems.push(
+      `${source('tenantsOnly')} leaves namespaces no tenant matches without a Secret, and no ${option('tenant')} is ` +
+        `given, so no namespace would get one. Add ${option('tenant')} MATCH=ROLE_ARN, or drop ${option('tenantsOnly')}.`,
+    );
+  }
+  return problems;
+}
+
 /** The proxy's port (an explicit one: a proxy URL without it is ambiguous across clients). */
 export function proxyPort(url: string): number | undefined {
   const match = /^https?:\/\/[A-Za-z0-9.-]+:(\d{1,5})\/?$/.exec(url);
@@ -530,7 +592,8 @@ function checkEmptyLists(options: RawOptions, { source }: Naming): string[] {
   for (const name of OPTION_NAMES) {
     const given = options[name];
     if (OPTIONS[name].type !== 'list' || !Array.isArray(given) || given.length === 0) continue;
-    if (listOf(given as readonly string[]).length > 0) continue;
+    const values = given as readonly string[];
+    if ((OPTIONS[name].commas === 'keep' ? entriesOf(values) : listOf(values)).length > 0) continue;
     problems.push(
       `${source(name)} ${quote((given as readonly string[]).join(','))} gives no value. Give at least one (repeat ` +
         `the flag or separate values with commas), or leave ${source(name)} out.`,
@@ -654,6 +717,7 @@ function listVariables(config: EcrCredentialsConfig): { name: OptionName; variab
       value: config.patchServiceAccounts.join(' '),
     },
     { name: 'noProxy', variable: 'NO_PROXY', value: config.httpsProxy === '' ? '' : noProxyList(config).join(',') },
+    { name: 'tenant', variable: 'ECR_TENANTS', value: config.tenant.join('\n') },
   ];
 }
 

@@ -172,6 +172,16 @@ export interface RefreshOptions {
    */
   readonly argocdRepoCreds?: string;
   /**
+   * Tenants, each "MATCH=ROLE_ARN": the namespaces MATCH selects get a Secret whose tokens that role mints, assumed from the base credentials; the first match wins. MATCH is a namespace glob ("team-a-*") or, when it holds "=", "(" or "," or starts with "!", a label selector ("team=a").
+   * @default - none
+   */
+  readonly tenant?: readonly string[];
+  /**
+   * With tenant: namespaces no tenant matches get no Secret, instead of the base credentials' one.
+   * @default false
+   */
+  readonly tenantsOnly?: boolean;
+  /**
    * CPU request of the refresh container and of the watcher's.
    * @default 50m
    */
@@ -232,6 +242,8 @@ export interface OptionSpec {
   readonly flag: string;
   /** `list` options take several values: repeat the flag or separate values with commas. */
   readonly type: 'string' | 'list' | 'boolean' | 'number';
+  /** A list whose values may hold commas themselves (label selectors) is given by repeating the flag only. */
+  readonly commas?: 'keep';
   readonly describe: string;
   /** Default as shown in --help and README. */
   readonly defaultText: string;
@@ -439,6 +451,20 @@ export const OPTIONS: { readonly [K in OptionName]-?: OptionSpec } = {
     describe:
       'Argo CD\'s namespace (e.g. "argocd"): the refresh also writes there, per registry, repo-creds Secrets that let Argo CD pull Helm OCI charts and OCI sources from ECR',
     defaultText: '- none',
+  },
+  tenant: {
+    flag: 'tenant',
+    type: 'list',
+    commas: 'keep',
+    describe:
+      'Tenant MATCH=ROLE_ARN: namespaces MATCH selects get a Secret whose tokens that role mints (assumed from the base credentials); first match wins. MATCH is a namespace glob ("team-a-*") or, holding "=", "(" or "," or starting with "!", a label selector ("team=a")',
+    defaultText: '- none',
+  },
+  tenantsOnly: {
+    flag: 'tenants-only',
+    type: 'boolean',
+    describe: "With --tenant: namespaces no tenant matches get no Secret, not the base credentials' one",
+    defaultText: 'false',
   },
   cpuRequest: {
     flag: 'cpu-request',

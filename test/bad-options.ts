@@ -36,6 +36,41 @@ export const BAD_OPTIONS: [string, RawOptions, string][] = [
     '--schedule "* */6 * * *" starts runs 1 minute(s) apart, so most are skipped while the previous one runs and the API server is loaded for nothing. Pin the minute field, e.g. "0 */6 * * *".',
   ],
   [
+    'tenant without a role',
+    { tenant: ['team-a-*'] },
+    '--tenant "team-a-*" is not MATCH=ROLE_ARN. Use e.g. "team-a-*=arn:aws:iam::123456789012:role/ecr-pull-team-a".',
+  ],
+  [
+    'tenant role not an ARN',
+    { tenant: ['team-a-*=arn:aws:iam::1234:role/a'] },
+    '--tenant "team-a-*=arn:aws:iam::1234:role/a": "arn:aws:iam::1234:role/a" is not an IAM role ARN. Use MATCH=arn:PARTITION:iam::ACCOUNT:role/NAME, e.g. "team-a-*=arn:aws:iam::123456789012:role/ecr-pull-team-a"; scripts/bootstrap-iam.sh creates such a role and prints its ARN (README, "Tenants").',
+  ],
+  [
+    'tenant role of another partition',
+    { tenant: ['team-a-*=arn:aws-cn:iam::123456789012:role/a'], region: 'eu-west-1' },
+    '--tenant "team-a-*=arn:aws-cn:iam::123456789012:role/a": the role is of partition aws-cn, but --region "eu-west-1" is in aws; credentials never cross partitions. Use a role ARN starting "arn:aws:iam::".',
+  ],
+  [
+    'tenant selector not a selector',
+    { tenant: ['team==a b=arn:aws:iam::123456789012:role/a'] },
+    '--tenant "team==a b=arn:aws:iam::123456789012:role/a": "team==a b" holds "=", "(", "," or a leading "!", so it is read as a label selector, and it is not one. Use kubectl\'s -l syntax, e.g. "team=a" or "env in (prod,staging)".',
+  ],
+  [
+    'tenant glob with upper case',
+    { tenant: ['Team-A=arn:aws:iam::123456789012:role/a'] },
+    '--tenant "Team-A=arn:aws:iam::123456789012:role/a": "Team-A" is neither a namespace name or glob (lowercase letters, digits, "-", "*" and "?") nor a label selector ("team=a"). Use e.g. "team-a-*=arn:aws:iam::123456789012:role/ecr-pull-team-a".',
+  ],
+  [
+    'tenant MATCH twice',
+    { tenant: ['team-a-*=arn:aws:iam::123456789012:role/a', 'team-a-*=arn:aws:iam::123456789012:role/b'] },
+    '--tenant names "team-a-*" twice; the first match wins, so the second would never apply. Give each MATCH once.',
+  ],
+  [
+    'tenants-only without tenants',
+    { tenantsOnly: true },
+    '--tenants-only leaves namespaces no tenant matches without a Secret, and no --tenant is given, so no namespace would get one. Add --tenant MATCH=ROLE_ARN, or drop --tenants-only.',
+  ],
+  [
     'namespace not a DNS label',
     { namespace: 'ECR_Updater' },
     '--namespace "ECR_Updater" is not a valid namespace name: use at most 63 lowercase letters, digits and "-", starting and ending with a letter or digit, e.g. "ecr-updater".',

@@ -323,6 +323,21 @@ describe('flags reach the objects', () => {
     expect(envOf(cronJobPod(appliedObjects({}))).ECR_ARGOCD_NAMESPACE).toBeUndefined();
   });
 
+  test('tenants reach the CronJob and the watcher as ECR_TENANTS, one per line (a selector holds commas and spaces), and ECR_TENANTS_ONLY', () => {
+    const tenants = [
+      'team-a-*=arn:aws:iam::111111111111:role/ecr-pull-team-a',
+      'env in (prod,staging),team=b=arn:aws:iam::222222222222:role/ecr-pull-team-b',
+    ];
+    const objects = appliedObjects({ tenant: tenants, tenantsOnly: true, watchNamespaces: true });
+    const expected = { ECR_TENANTS: tenants.join('\n'), ECR_TENANTS_ONLY: 'true' };
+    expect(envOf(cronJobPod(objects))).toMatchObject(expected);
+    const watcher = find(objects, 'Deployment') as unknown as { spec: { template: { spec: PodSpec } } };
+    expect(envOf(watcher.spec.template.spec)).toMatchObject(expected);
+    // Without tenants, neither variable.
+    const plain = envOf(cronJobPod(appliedObjects({})));
+    expect(Object.keys(plain).filter((name) => name.startsWith('ECR_TENANTS'))).toEqual([]);
+  });
+
   test('CPU and memory flags', () => {
     const pod = cronJobPod(
       appliedObjects({ cpuRequest: '100m', cpuLimit: '1', memoryRequest: '128Mi', memoryLimit: '256Mi' }),

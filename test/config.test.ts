@@ -109,6 +109,11 @@ describe('resolveConfig accepts', () => {
     patchServiceAccounts: ['default', 'builder'],
     injectPullSecret: true,
     argocdRepoCreds: 'argocd',
+    tenant: [
+      'team-a-*=arn:aws-us-gov:iam::111111111111:role/ecr-pull-team-a',
+      'team in (b,c),!legacy=arn:aws-us-gov:iam::222222222222:role/ecr-pull-team-b',
+    ],
+    tenantsOnly: true,
     cpuRequest: '0.1',
     cpuLimit: '1',
     memoryRequest: '100M',

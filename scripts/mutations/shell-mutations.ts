@@ -36,6 +36,9 @@ const ACCOUNTS = 'test/e2e/service-accounts.test.ts';
 const EVENTS = 'test/e2e/run-event.test.ts';
 const ARGOCD_TESTS = 'test/e2e/argocd-repo-creds.test.ts';
 const ECR_PUBLIC_TESTS = 'test/e2e/ecr-public.test.ts';
+const TENANT_TESTS = 'test/e2e/tenants.test.ts';
+const TENANTS = 'src/scripts/ecr-tenants.sh';
+const TENANT_MAPPING = "each namespace holds a token of its tenant role's account";
 
 const SCRIPT = 'src/scripts/refresh-ecr-credentials.sh';
 const LOG = 'src/scripts/ecr-log.sh';
@@ -117,8 +120,8 @@ export const SHELL_MUTATIONS: readonly ShellMutation[] = [
   {
     id: 'exit-3-second-region-tolerated',
     file: TOKEN,
-    line: 'fetch_token "${ft_source%%=*}" "$ft_role" ||',
-    replacement: 'fetch_token "${ft_source%%=*}" "$ft_role" || [ -n "$auths" ] ||',
+    line: 'if ! fetch_token "${gt_source%%=*}" "${gt_source#*=}"; then',
+    replacement: 'if ! fetch_token "${gt_source%%=*}" "${gt_source#*=}" && [ -z "$auths" ]; then',
     breaks:
       'tokens first: if any token call fails (also after another region succeeded) the run exits 3 and writes nothing',
     tests: [{ file: EXIT_CODES, name: "refresh exits 3 when the second region's token call fails after the first" }],
@@ -485,6 +488,57 @@ export const SHELL_MUTATIONS: readonly ShellMutation[] = [
     breaks:
       "with --ecr-public Argo CD still gets exactly the private registries' repo-creds (their Role names no more)",
     tests: [{ file: ARGOCD_TESTS, name: 'with ECR_PUBLIC=true the pull secret gains public.ecr.aws' }],
+  },
+  // --- "Tenants: a role per team"
+  {
+    id: 'tenant-glob-taken-literally',
+    file: TENANTS,
+    line: '        $to_match)',
+    replacement: '        "$to_match")',
+    breaks: "a tenant MATCH like team-a-* is a glob: every namespace it matches gets the tenant role's token",
+    tests: [{ file: TENANT_TESTS, name: TENANT_MAPPING }],
+  },
+  {
+    id: 'tenant-selector-never-matches',
+    file: TENANTS,
+    line: '*",$to_tenant,"*)',
+    replacement: '*",never,"*)',
+    breaks: "a tenant MATCH like team=b is a label selector: the namespaces it selects get the tenant role's token",
+    tests: [{ file: TENANT_TESTS, name: TENANT_MAPPING }],
+  },
+  {
+    id: 'tenant-role-not-used',
+    file: TENANTS,
+    line: '[ "$1" -gt 0 ] || return 0',
+    replacement: 'return 0',
+    breaks: "a tenant's namespaces hold a token minted by its role, not the base credentials'",
+    tests: [{ file: TENANT_TESTS, name: TENANT_MAPPING }],
+  },
+  {
+    id: 'tenants-only-ignored',
+    file: TENANTS,
+    line: '[ "$tenants_only" = false ] || group=-1',
+    replacement: ':',
+    breaks: 'with ECR_TENANTS_ONLY=true a namespace no tenant matches is skipped and gets no Secret',
+    tests: [{ file: TENANT_TESTS, name: 'ECR_TENANTS_ONLY=true: a namespace no tenant matches is skipped' }],
+  },
+  {
+    id: 'tenant-token-failure-not-isolated',
+    file: TENANTS,
+    line: 'if [ -f "$work/token-failed.$wtg_group" ]; then',
+    replacement: 'if false; then',
+    breaks: "a tenant role without a token fails only its tenant's namespaces; the others are written",
+    tests: [
+      { file: TENANT_TESTS, name: 'a tenant role the base principal may not assume fails only its own namespaces' },
+    ],
+  },
+  {
+    id: 'tenant-tokens-not-kept-across-groups',
+    file: TOKEN,
+    line: '*) kt_cache="$kt_cache$kt_line$NL" ;;',
+    replacement: '*) : ;;',
+    breaks: "the watcher keeps each role's token between batches, as it keeps the base one",
+    tests: [{ file: TENANT_TESTS, name: "keeps each role's token" }],
   },
   // --- "Credentials: scripts/bootstrap-iam.sh"
   {

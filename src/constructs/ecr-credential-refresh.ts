@@ -124,6 +124,8 @@ export class EcrCredentialRefresh extends Construct {
       patchServiceAccounts: config.patchServiceAccounts,
       argocdNamespace: config.argocdRepoCreds,
       ecrPublic: config.ecrPublic,
+      tenants: config.tenant,
+      tenantsOnly: config.tenantsOnly,
       ...(config.httpsProxy === '' ? {} : { proxy: { url: config.httpsProxy, noProxy: noProxyList(config) } }),
       awsEndpoints: { ecr: config.awsEndpointUrlEcr, sts: config.awsEndpointUrlSts, fips: config.fips },
       resources: config,

@@ -49,6 +49,10 @@ export interface RefreshPodProps {
   readonly ecrPublic?: boolean;
   /** Argo CD's namespace, which gets repo-creds Secrets. @default - none */
   readonly argocdNamespace?: string;
+  /** Tenants, "MATCH=ROLE_ARN": the namespaces MATCH selects get that role's tokens. @default - none */
+  readonly tenants?: readonly string[];
+  /** Namespaces no tenant matches get no Secret. @default false */
+  readonly tenantsOnly?: boolean;
   /** Proxy for the AWS calls and what bypasses it. @default - no proxy */
   readonly proxy?: { readonly url: string; readonly noProxy: readonly string[] };
   /** AWS endpoint overrides and FIPS. @default - public regional endpoints */
@@ -164,6 +168,9 @@ export function refreshPodTemplate(props: RefreshPodProps, mode: 'job' | 'watch'
       : []),
     ...(props.argocdNamespace ? [{ name: 'ECR_ARGOCD_NAMESPACE', value: props.argocdNamespace }] : []),
     ...(props.ecrPublic === true ? [{ name: 'ECR_PUBLIC', value: 'true' }] : []),
+    // One tenant per line: a label selector may hold spaces and commas.
+    ...((props.tenants ?? []).length > 0 ? [{ name: 'ECR_TENANTS', value: (props.tenants ?? []).join('\n') }] : []),
+    ...(props.tenantsOnly === true ? [{ name: 'ECR_TENANTS_ONLY', value: 'true' }] : []),
   ];
   if (mode === 'job') {
     env.push(

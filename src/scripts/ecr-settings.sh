@@ -219,6 +219,8 @@ read_settings() {
       die "$EXIT_CONFIG" "ECR_REGISTRIES entry \"$rs_entry\": \"${rs_entry#*=}\" is not an IAM role ARN; use HOST=arn:aws:iam::ACCOUNT:role/NAME"
   done
 
+  read_tenant_settings
+
   # In a pod, kubectl reaches the API server at KUBERNETES_SERVICE_HOST; it must never go
   # through the proxy, whatever --no-proxy says.
   if [ -n "${KUBERNETES_SERVICE_HOST:-}" ] && [ -n "${HTTPS_PROXY:-}${https_proxy:-}" ]; then

@@ -326,19 +326,28 @@ finish_docker_config() {
   fi
 }
 
-# fetch_tokens: one fresh token per region for a scheduled run; exits 3 when one cannot be had.
-fetch_tokens() {
+# group_tokens: one fresh token per source of $token_sources, as the docker config (finish_docker_
+# config). Returns non-zero (logged) when one cannot be had, its region in $failed_region.
+group_tokens() {
   auths=
   expires_epoch=
   write_role_config
-  for ft_source in $token_sources; do
-    ft_role=${ft_source#*=}
-    fetch_token "${ft_source%%=*}" "$ft_role" ||
-      die "$EXIT_AWS" "no ECR token for region ${ft_source%%=*}${ft_role:+ as $ft_role}; nothing was written"
-    add_token "$ft_source"
-    log_token "$ft_source"
+  for gt_source in $token_sources; do
+    if ! fetch_token "${gt_source%%=*}" "${gt_source#*=}"; then
+      failed_region=${gt_source%%=*}
+      failed_role=${gt_source#*=}
+      return 1
+    fi
+    add_token "$gt_source"
+    log_token "$gt_source"
   done
   finish_docker_config
+}
+
+# fetch_tokens: one fresh token per region for a scheduled run; exits 3 when one cannot be had.
+fetch_tokens() {
+  group_tokens ||
+    die "$EXIT_AWS" "no ECR token for region $failed_region${failed_role:+ as $failed_role}; nothing was written"
 }
 
 # The watcher keeps each region's token between batches, so a new namespace waits for the API
@@ -352,22 +361,22 @@ fetch_tokens() {
 # write it, and the next batch asks again.
 readonly TOKEN_KEEP_SECONDS=3600
 token_cache=
-# The docker config (and its annotations) built from the kept tokens alone, reused as long as
-# every token is kept: a batch then starts no process for its credentials but `date`.
-kept_docker_config=
+# Each group's docker config (and its annotations) built from the kept tokens alone, in
+# $kept_docker_config_G and $kept_expires_at_G, reused as long as every token is kept: a batch then
+# starts no process for its credentials but `date`.
 
-# kept_tokens: the docker config for a watcher batch, from kept tokens where they are still good
-# and fresh ones elsewhere. Returns non-zero (logged) when a token cannot be had; the cache keeps
-# what it had. Sets $token_calls (tokens asked for).
+# kept_tokens GROUP: the docker config of group GROUP (0: the base credentials; see
+# ecr-tenants.sh) for a watcher batch, from kept tokens where they are still good and fresh ones
+# elsewhere. Returns non-zero (logged) when a token cannot be had; the cache keeps what it had.
+# Adds the tokens asked for to $token_calls.
 kept_tokens() {
   auths=
   expires_epoch=
-  token_calls=0
   kt_now=$(date -u +%s)
   kt_cache=
   kt_all_kept=true
-  # Only the tokens of this batch are redacted from now on; the list would grow forever.
-  secret_values=
+  kt_calls=0
+  eval "kept_docker_config=\${kept_docker_config_$1:-} kept_expires_at=\${kept_expires_at_$1:-}"
   write_role_config
   for kt_source in $token_sources; do
     kt_found=
@@ -392,6 +401,7 @@ kept_tokens() {
       add_token "$kt_source"
       continue
     fi
+    kt_calls=$((kt_calls + 1))
     token_calls=$((token_calls + 1))
     if ! fetch_token "${kt_source%%=*}" "${kt_source#*=}"; then
       token=
@@ -412,9 +422,20 @@ kept_tokens() {
       log_token "$kt_source" kept_s=0 reason='"expiresAt is not in the future; used for this batch only (check the clock)"'
     fi
   done
+  # Sources of other groups stay in the cache as they were.
+  kt_lines=$token_cache
+  while [ -n "$kt_lines" ]; do
+    kt_line=${kt_lines%%"$NL"*}
+    kt_lines=${kt_lines#"$kt_line"}
+    kt_lines=${kt_lines#"$NL"}
+    case " $token_sources " in
+      *" ${kt_line%% *} "*) ;;
+      *) kt_cache="$kt_cache$kt_line$NL" ;;
+    esac
+  done
   token_cache=$kt_cache
   kt_cache=
-  if [ "$token_calls" -eq 0 ] && [ -n "$kept_docker_config" ]; then
+  if [ "$kt_calls" -eq 0 ] && [ -n "$kept_docker_config" ]; then
     token=
     auths=
     docker_config_b64=$kept_docker_config
@@ -424,10 +445,10 @@ kept_tokens() {
     return 0
   fi
   finish_docker_config
-  kept_docker_config=
   # Only when every token of it is kept: one used for this batch alone must not be reused.
   if $kt_all_kept; then
-    kept_docker_config=$docker_config_b64
-    kept_expires_at=$expires_at
+    eval "kept_docker_config_$1=\$docker_config_b64 kept_expires_at_$1=\$expires_at"
+  else
+    eval "kept_docker_config_$1= kept_expires_at_$1="
   fi
 }

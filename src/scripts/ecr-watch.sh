@@ -79,7 +79,9 @@ keep_heartbeat() {
 #           read and a patch, each as long as the writes
 #   + 30 s for everything else.
 # Keys, one region, up to 500 namespaces: 855 + 90 + 30 = 975 s. Kept tokens need no call, but
-# the lease is taken before the batch knows it.
+# the lease is taken before the batch knows it. With tenants (ECR_TENANTS) every group may need
+# its tokens and its writes: both terms count once per group, and each selector tenant's list
+# adds 90 s.
 batch_seconds() {
   bs_attempt=$((AWS_MAX_ATTEMPTS * 40 + (AWS_MAX_ATTEMPTS - 1) * 20))
   bs_calls=3
@@ -92,7 +94,8 @@ batch_seconds() {
   bs_writes=$(((bs_files + parallelism - 1) / parallelism * (API_RETRY_SECONDS + 30)))
   bs_accounts=0
   [ -z "$patch_service_account_names" ] || bs_accounts=$((10 + 3 * 2 * bs_writes))
-  batch_lease=$((bs_tokens + bs_writes + bs_accounts + 30))
+  bs_lists=$((tenant_count * (API_RETRY_SECONDS + 30)))
+  batch_lease=$(((bs_tokens + bs_writes) * group_count + bs_lists + bs_accounts + 30))
 }
 
 # list_for_watch FIRST: lists the selected namespaces into $work/listed ("NAME PHASE RECENT",
@@ -169,28 +172,66 @@ due_in() {
   [ "$due_cs" -gt 0 ] || due_cs=0
 }
 
-# write_batch: writes the namespaces of $work/batch. Returns non-zero only when no token could be
-# had (nothing was written); every other failure is a namespace's, in $work/outcomes.
+# batch_group_tokens: for each tenant group with namespaces in this batch, its docker config as
+# $work/secret.G.json, or, when its token cannot be had, $work/token-failed.G (the reason): its
+# namespaces fail and wait for their retry, the other groups' are written.
+batch_group_tokens() {
+  bgt_group=0
+  while [ "$bgt_group" -lt "$group_count" ]; do
+    rm -f "$work/token-failed.$bgt_group" "$work/secret.$bgt_group.json"
+    if [ -s "$work/targets.$bgt_group" ]; then
+      use_group "$bgt_group"
+      if kept_tokens "$bgt_group"; then
+        print_secret >"$work/secret.$bgt_group.json"
+      else
+        printf 'no ECR token for region %s as %s: %s\n' "$failed_region" "$(group_label "$bgt_group")" \
+          "$(last_line "$work/aws.err")" >"$work/token-failed.$bgt_group"
+      fi
+    fi
+    bgt_group=$((bgt_group + 1))
+  done
+  use_group 0
+}
+
+# write_batch: writes the namespaces of $work/batch. Returns non-zero only when nothing could be
+# written (no token, or a tenant's namespaces could not be listed), the reason in $batch_error;
+# every other failure is a namespace's, in $work/outcomes.
 write_batch() {
   updated=0
   skipped=0
   conflicts=0
   failed=0
   failed_transient=0
+  token_calls=0
   : >"$work/outcomes"
   cp "$work/batch" "$work/namespaces"
   # Excluded, unselected and terminating namespaces leave here, before any token is asked for.
   select_namespaces
+  if [ "$target_count" -gt 0 ] && [ "$tenant_count" -gt 0 ] && ! assign_tenants; then
+    batch_error=$tenant_error
+    return 1
+  fi
   if [ "$target_count" -eq 0 ]; then
     log info batch "namespaces=$listed_count" "targets=0" "skipped=$skipped"
     return 0
   fi
-  kept_tokens || return 1
+  # Only the tokens of this batch are redacted from now on; the list would grow forever.
+  secret_values=
+  if [ "$tenant_count" -gt 0 ]; then
+    batch_group_tokens
+  elif ! kept_tokens 0; then
+    batch_error="no ECR token"
+    return 1
+  fi
   # In a subshell, so that whatever ends a scheduled run ends only this batch; the namespaces it
   # left without a result are tried again.
   (
     trap - EXIT
-    write_secrets
+    if [ "$tenant_count" -gt 0 ]; then
+      write_tenant_groups
+    else
+      write_secrets
+    fi
     # A new namespace's default ServiceAccount appears a moment after the namespace.
     patch_service_accounts 10
     log info batch "namespaces=$listed_count" "targets=$target_count" "token_calls=$token_calls" \
@@ -257,7 +298,8 @@ flush_batch() {
     cat "$work/batch" >>"$work/pending"
     batch_backoff=$((batch_backoff == 0 ? 5 : batch_backoff * 2))
     [ "$batch_backoff" -le 300 ] || batch_backoff=300
-    log warn batch "reason=\"no ECR token; the batch is kept for the next try\"" "retry_in_s=$batch_backoff"
+    quote "$batch_error; the batch is kept for the next try"
+    log warn batch "reason=$quoted" "retry_in_s=$batch_backoff"
     clock
     next_batch_cs=$((now_cs + batch_backoff * 100))
     pending_first_cs=$now_cs

@@ -132,9 +132,8 @@ split_batches() {
 # account_outcomes: the invariant, checked: every namespace of $work/targets gets exactly one
 # line "NAMESPACE RESULT" in $work/outcomes (the first one reported). A namespace no worker
 # reported (a worker that died: a bug, a killed process) is logged here as failed, with the
-# reason. Sets $lost_workers (workers that did not end well) from $work/worker-exits.
+# reason. Adds the workers that did not end well ($work/worker-exits) to $lost_workers.
 account_outcomes() {
-  lost_workers=0
   ao_reason=
   while read -r ao_worker ao_exit; do
     [ "$ao_exit" -ne 0 ] || continue
@@ -174,13 +173,18 @@ count_outcomes() {
   failed_transient=$((failed_transient + co_transient))
 }
 
-# write_secrets: writes the Secret into every namespace of $work/targets (through the API access
-# api_access set up). Afterwards $work/outcomes holds exactly one line "NAMESPACE RESULT" per
-# target, and the results are added to $updated, $skipped, $conflicts, $failed and
-# $failed_transient; $lost_workers counts writer processes that did not end well. A batch is one
-# curl process (one connection); processes side by side overlap their waits.
+# write_secrets [SECRET_FILE]: writes the Secret (the apply patch in SECRET_FILE, else the one
+# print_secret makes) into every namespace of $work/targets (through the API access api_access
+# set up). Afterwards $work/outcomes holds exactly one line "NAMESPACE RESULT" per target, and the
+# results are added to $updated, $skipped, $conflicts, $failed and $failed_transient, the writer
+# processes that did not end well to $lost_workers. A batch is one curl process (one
+# connection); processes side by side overlap their waits.
 write_secrets() {
-  print_secret >"$work/secret.json"
+  if [ -n "${1:-}" ]; then
+    cp "$1" "$work/secret.json"
+  else
+    print_secret >"$work/secret.json"
+  fi
   : >"$work/worker-exits"
   split_batches
   workers=$batches

@@ -16,6 +16,7 @@
 #   ecr-api.sh         the Kubernetes API through curl: server, CA, credentials, a GET
 #   ecr-namespaces.sh  the namespace listing and selection
 #   ecr-write.sh       the Secret writes and each namespace's result
+#   ecr-tenants.sh     a role per tenant: which namespaces get which role's tokens
 #   ecr-service-accounts.sh  ServiceAccounts that list the Secret in imagePullSecrets
 #   ecr-argocd.sh      Argo CD repo-creds Secrets for Helm OCI charts and OCI sources
 #   ecr-watch.sh       the watch mode (first argument `watch`): new namespaces within seconds
@@ -53,6 +54,11 @@
 #                           ServiceAccount token and CA and KUBERNETES_SERVICE_HOST/PORT
 #   ECR_PATCH_SERVICE_ACCOUNTS  ServiceAccount names (space-separated) that get the Secret
 #                           appended to imagePullSecrets in every target namespace [none]
+#   ECR_TENANTS            one "MATCH=ROLE_ARN" per line: namespaces MATCH selects (a glob such
+#                           as team-a-*, or a label selector such as team=a) get a Secret whose
+#                           tokens that role mints, assumed from the base credentials; the first
+#                           match wins [none]
+#   ECR_TENANTS_ONLY        true: namespaces no tenant matches get no Secret [false]
 #   ECR_ARGOCD_NAMESPACE    Argo CD's namespace: it gets two repo-creds Secrets per registry,
 #                           <secret>-argocd-helm-N and <secret>-argocd-oci-N [none]
 #   ECR_JOB_NAME, ECR_JOB_UID, ECR_POD_NAMESPACE  the Job this run belongs to (downward API);
@@ -125,6 +131,8 @@ esac
 . "$script_dir/ecr-namespaces.sh"
 # shellcheck source=SCRIPTDIR/ecr-write.sh
 . "$script_dir/ecr-write.sh"
+# shellcheck source=SCRIPTDIR/ecr-tenants.sh
+. "$script_dir/ecr-tenants.sh"
 # shellcheck source=SCRIPTDIR/ecr-service-accounts.sh
 . "$script_dir/ecr-service-accounts.sh"
 # shellcheck source=SCRIPTDIR/ecr-argocd.sh
@@ -157,19 +165,30 @@ skipped=0
 conflicts=0
 failed=0
 failed_transient=0
+lost_workers=0
 
 # Every AWS call comes before the first write: a run that cannot get a token writes nothing.
 resolve_account
 collect_registries
+keep_base_registries
 if [ "$mode" = watch ]; then
   watch_namespaces
   exit "$EXIT_UNEXPECTED"
 fi
-fetch_tokens
+if [ "$tenant_count" -gt 0 ]; then
+  fetch_group_tokens
+else
+  fetch_tokens
+fi
 api_access
 list_namespaces
 select_namespaces report-missing
-write_secrets
+if [ "$tenant_count" -gt 0 ]; then
+  assign_tenants || die "$EXIT_KUBERNETES" "$tenant_error; nothing was written"
+  write_tenant_groups
+else
+  write_secrets
+fi
 patch_service_accounts
 write_argocd_repo_creds
 

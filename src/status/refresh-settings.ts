@@ -1,4 +1,5 @@
 import { ECR_PUBLIC_HOST } from '../validation/aws.js';
+import { labelSelectorRequirements, splitTenant, tenantMatchKind } from '../validation/kubernetes.js';
 import type { CronJob, Namespace } from './kube-objects.js';
 
 /** The settings a refresh run gets, read back from the CronJob's environment as the script reads them. */
@@ -13,6 +14,10 @@ export interface RunSettings {
   readonly registries: readonly string[];
   /** The ConfigMap the refresh pod mounts its script from. */
   readonly scriptConfigMap: string | null;
+  /** The tenants' MATCHes (ECR_TENANTS), in order. */
+  readonly tenantMatches: readonly string[];
+  /** ECR_TENANTS_ONLY: a namespace no tenant matches gets no Secret. */
+  readonly tenantsOnly: boolean;
 }
 
 const DEFAULT_SECRET_NAME = 'ecr-registry-credentials';
@@ -34,7 +39,33 @@ export function runSettings(cronJob: CronJob): RunSettings {
       ...(env.get('ECR_PUBLIC') === 'true' ? [ECR_PUBLIC_HOST] : []),
     ],
     scriptConfigMap: scriptVolume?.configMap?.name ?? null,
+    tenantMatches: (env.get('ECR_TENANTS') ?? '').split('\n').flatMap((line) => splitTenant(line)?.match ?? []),
+    tenantsOnly: env.get('ECR_TENANTS_ONLY') === 'true',
   };
+}
+
+/** Whether a namespace's labels satisfy a selector in kubectl's -l syntax, as the API server judges it. */
+export function selectorMatches(labels: Readonly<Record<string, string>>, selector: string): boolean {
+  return labelSelectorRequirements(selector).every(({ key, operator, values = [] }) => {
+    const value = labels[key];
+    switch (operator) {
+      case 'In':
+        return value !== undefined && values.includes(value);
+      case 'NotIn':
+        return value === undefined || !values.includes(value);
+      case 'Exists':
+        return value !== undefined;
+      case 'DoesNotExist':
+        return value === undefined;
+    }
+  });
+}
+
+/** Whether a tenant MATCH (a namespace glob or a label selector, as tenantMatchKind tells) selects the namespace. */
+function tenantMatches(namespace: Namespace, match: string): boolean {
+  return tenantMatchKind(match) === 'selector'
+    ? selectorMatches(namespace.metadata.labels ?? {}, match)
+    : globToRegExp(match).test(namespace.metadata.name);
 }
 
 /**
@@ -73,5 +104,8 @@ export function exclusionReason(namespace: Namespace, settings: RunSettings): st
     return `excluded by ECR_EXCLUDE_NAMESPACES (${settings.excludeNamespaces.join(' ')})`;
   }
   if (namespace.status?.phase === 'Terminating') return 'namespace is terminating';
+  if (settings.tenantsOnly && !settings.tenantMatches.some((match) => tenantMatches(namespace, match))) {
+    return 'no tenant matches it, and ECR_TENANTS_ONLY is true';
+  }
   return null;
 }

@@ -157,3 +157,23 @@ export function imageVersion(value: string): { tag?: string; digest?: string } {
     ...(at < 0 ? {} : { digest: value.slice(at + 1) }),
   };
 }
+
+/**
+ * What a tenant's MATCH is (`--tenant MATCH=ROLE_ARN`): a label selector when it holds "=", "("
+ * or "," or starts with "!" (no namespace name does), a namespace glob when it is made of what
+ * names and globs are made of, else neither. The refresh script's tenant_match_kind
+ * (ecr-tenants.sh) applies the same rule; one table (test/fixtures/tenant-matches.json) is run
+ * through both.
+ */
+export function tenantMatchKind(match: string): 'selector' | 'glob' | undefined {
+  if (match === '') return undefined;
+  if (/[=(,]/.test(match) || match.startsWith('!')) return 'selector';
+  return /^[a-z0-9*?-]+$/.test(match) ? 'glob' : undefined;
+}
+
+/** A tenant entry split at its last "=arn:": a selector's own "=" stays in MATCH. */
+export function splitTenant(entry: string): { match: string; roleArn: string } | undefined {
+  const at = entry.lastIndexOf('=arn:');
+  if (at < 0) return undefined;
+  return { match: entry.slice(0, at), roleArn: entry.slice(at + 1) };
+}

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { durationText, refreshIncomplete } from '../../src/status/diagnose-bundle.js';
 import { imageHost } from '../../src/status/diagnose-pods.js';
-import { globToRegExp } from '../../src/status/refresh-settings.js';
+import { exclusionReason, globToRegExp, runSettings, selectorMatches } from '../../src/status/refresh-settings.js';
 
 describe('globToRegExp: the script matches namespaces with shell case patterns', () => {
   test.each([
@@ -71,5 +71,56 @@ describe("refreshIncomplete reads the counts of the refresh script's Event", () 
 
   test('no events: null', () => {
     expect(refreshIncomplete([])).toBeNull();
+  });
+});
+
+describe('selectorMatches judges labels as the API server judges a -l selector', () => {
+  test.each([
+    [{ team: 'b' }, 'team=b', true],
+    [{ team: 'a' }, 'team=b', false],
+    [{}, 'team!=b', true],
+    [{ team: 'b' }, 'team!=b', false],
+    [{ env: 'prod' }, 'env in (prod,staging)', true],
+    [{ env: 'dev' }, 'env in (prod,staging)', false],
+    [{ team: 'b' }, 'team,!legacy', true],
+    [{ team: 'b', legacy: '' }, 'team,!legacy', false],
+  ])('%o against %s: %s', (labels, selector, expected) => {
+    expect(selectorMatches(labels, selector)).toBe(expected);
+  });
+});
+
+describe('exclusionReason with ECR_TENANTS_ONLY', () => {
+  const cronJob = (env: Record<string, string>) =>
+    ({
+      spec: {
+        jobTemplate: {
+          spec: {
+            template: {
+              spec: { containers: [{ env: Object.entries(env).map(([name, value]) => ({ name, value })) }] },
+            },
+          },
+        },
+      },
+    }) as unknown as Parameters<typeof runSettings>[0];
+  const settings = runSettings(
+    cronJob({
+      ECR_TENANTS: 'team-a-*=arn:aws:iam::111111111111:role/a\nteam=b=arn:aws:iam::222222222222:role/b',
+      ECR_TENANTS_ONLY: 'true',
+    }),
+  );
+  const namespace = (name: string, labels: Record<string, string> = {}) => ({ metadata: { name, labels } });
+
+  test('a namespace a glob or a selector tenant matches is a target', () => {
+    expect(exclusionReason(namespace('team-a-1'), settings)).toBeNull();
+    expect(exclusionReason(namespace('other', { team: 'b' }), settings)).toBeNull();
+  });
+  test("a namespace no tenant matches is left out, with the script's reason", () => {
+    expect(exclusionReason(namespace('other', { team: 'c' }), settings)).toBe(
+      'no tenant matches it, and ECR_TENANTS_ONLY is true',
+    );
+  });
+  test('without ECR_TENANTS_ONLY every namespace stays a target', () => {
+    const plain = runSettings(cronJob({ ECR_TENANTS: 'team-a-*=arn:aws:iam::111111111111:role/a' }));
+    expect(exclusionReason(namespace('other'), plain)).toBeNull();
   });
 });

@@ -1,5 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { isLabelSelector, labelSelectorRequirements } from '../../src/validation/kubernetes.js';
+import {
+  isLabelSelector,
+  labelSelectorRequirements,
+  splitTenant,
+  tenantMatchKind,
+} from '../../src/validation/kubernetes.js';
 
 describe('labelSelectorRequirements: kubectl -l syntax as matchExpressions', () => {
   test.each([
@@ -25,5 +31,34 @@ describe('labelSelectorRequirements: kubectl -l syntax as matchExpressions', () 
 describe('isLabelSelector', () => {
   test.each(['env in (prod', 'env in prod)', 'a b', 'a=b=c'])('rejects "%s"', (selector) => {
     expect(isLabelSelector(selector)).toBe(false);
+  });
+});
+
+/** Run through the refresh script's tenant_match_kind too (test/e2e/tenants.test.ts). */
+const TENANT_MATCHES = JSON.parse(
+  readFileSync(new URL('../fixtures/tenant-matches.json', import.meta.url), 'utf8'),
+) as { glob: string[]; selector: string[]; neither: string[] };
+
+describe('tenantMatchKind', () => {
+  test.each(TENANT_MATCHES.glob)('reads "%s" as a namespace glob', (match) => {
+    expect(tenantMatchKind(match)).toBe('glob');
+  });
+  test.each(TENANT_MATCHES.selector)('reads "%s" as a label selector', (match) => {
+    expect(tenantMatchKind(match)).toBe('selector');
+  });
+  test.each(TENANT_MATCHES.neither)('reads "%s" as neither', (match) => {
+    expect(tenantMatchKind(match)).toBeUndefined();
+  });
+});
+
+describe('splitTenant', () => {
+  test('splits at the last "=arn:", so a selector keeps its own "="', () => {
+    expect(splitTenant('team=a=arn:aws:iam::123456789012:role/a')).toEqual({
+      match: 'team=a',
+      roleArn: 'arn:aws:iam::123456789012:role/a',
+    });
+  });
+  test('finds no role without "=arn:"', () => {
+    expect(splitTenant('team=a')).toBeUndefined();
   });
 });
