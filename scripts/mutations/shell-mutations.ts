@@ -481,6 +481,14 @@ export const SHELL_MUTATIONS: readonly ShellMutation[] = [
     tests: [{ file: ECR_PUBLIC_TESTS, name: 'is a configuration error before any AWS call (exit 2)' }],
   },
   {
+    id: 'ecr-public-asked-per-tenant',
+    file: TOKEN,
+    line: 'if [ "$gt_source" = public= ] && [ -n "${public_token:-}" ]; then',
+    replacement: 'if false; then',
+    breaks: "ECR Public's token is the base credentials', asked once a run whatever the tenants",
+    tests: [{ file: ECR_PUBLIC_TESTS, name: 'with a tenant role, its Secret holds the same public.ecr.aws entry' }],
+  },
+  {
     id: 'ecr-public-argocd-repo-creds',
     file: 'src/scripts/ecr-argocd.sh',
     line: '| select(.value != "public.ecr.aws")',

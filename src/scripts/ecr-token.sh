@@ -327,16 +327,23 @@ finish_docker_config() {
 }
 
 # group_tokens: one fresh token per source of $token_sources, as the docker config (finish_docker_
-# config). Returns non-zero (logged) when one cannot be had, its region in $failed_region.
+# config). Returns non-zero (logged) when one cannot be had, its region in $failed_region. ECR
+# Public's token ("public=") is every group's and the base credentials' alone: asked once a run.
 group_tokens() {
   auths=
   expires_epoch=
   write_role_config
   for gt_source in $token_sources; do
-    if ! fetch_token "${gt_source%%=*}" "${gt_source#*=}"; then
+    if [ "$gt_source" = public= ] && [ -n "${public_token:-}" ]; then
+      token=$public_token
+      token_expiry=$public_token_expiry
+    elif ! fetch_token "${gt_source%%=*}" "${gt_source#*=}"; then
       failed_region=${gt_source%%=*}
       failed_role=${gt_source#*=}
       return 1
+    elif [ "$gt_source" = public= ]; then
+      public_token=$token
+      public_token_expiry=$token_expiry
     fi
     add_token "$gt_source"
     log_token "$gt_source"

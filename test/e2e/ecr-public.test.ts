@@ -204,6 +204,30 @@ describe.skipIf(!e2eAvailable.ok)('--ecr-public against the ECR Public stub', ()
     }
   });
 
+  test('with a tenant role, its Secret holds the same public.ecr.aws entry: ECR Public is asked once per run, with the base credentials', async () => {
+    const { kubectl } = cluster();
+    await kubectl(['create', 'namespace', 'pub-team-a']);
+    await kubectl(['create', 'namespace', 'pub-base']);
+    const before = await moto.stats();
+    const result = await runBusyboxScript(
+      script,
+      await runEnv('pub-team-a pub-base', moto.endpoint, {
+        ECR_TENANTS: 'pub-team-*=arn:aws:iam::210987654321:role/team-a',
+      }),
+    );
+    expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+    const after = await moto.stats();
+    expect(after.ecrPublicSigned - before.ecrPublicSigned).toBe(1);
+    expect(decodedAuths((await readSecret('pub-team-a'))!)).toEqual({
+      [OWN_HOST]: 'AWS:210987654321-auth-token',
+      'public.ecr.aws': `AWS:${STUB_PASSWORD}`,
+    });
+    expect(decodedAuths((await readSecret('pub-base'))!)).toEqual({
+      [OWN_HOST]: `AWS:${ACCOUNT}-auth-token`,
+      'public.ecr.aws': `AWS:${STUB_PASSWORD}`,
+    });
+  });
+
   test('a request signed with the wrong secret is refused by the stub (403 SignatureDoesNotMatch): exit 3, nothing written', async () => {
     await cluster().kubectl(['create', 'namespace', 'pub-badsig']);
     const before = await moto.stats();
