@@ -384,8 +384,11 @@ describe.skipIf(!e2eAvailable.ok)('--ecr-public against the ECR Public stub', ()
           'public.ecr.aws': `AWS:${STUB_PASSWORD}`,
         });
       }
-      const batches = [...output.matchAll(/event=batch namespaces=\d+ targets=1 /g)];
-      expect(batches.length).toBeGreaterThanOrEqual(2);
+      // A batch's line comes after its writes: wait for the second one before counting.
+      const batches = () => [...output.matchAll(/event=batch namespaces=\d+ targets=1 /g)].length;
+      const deadline = Date.now() + 20_000;
+      while (batches() < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(batches()).toBeGreaterThanOrEqual(2);
       expect((await moto.stats()).ecrPublicGetAuthorizationToken - before).toBe(1);
       expect(output).toMatch(/event=token region=public registries=public\.ecr\.aws expires_at=\S+ kept_s=3600/);
       expect(output).not.toContain(STUB_TOKEN);
