@@ -3,6 +3,7 @@ import {
   ECR_REGISTRY_HOST,
   FIPS_REGION,
   arnPartition,
+  ecrPublicAvailable,
   IAM_ROLE_ARN,
   REGION,
   regionPartition,
@@ -58,6 +59,7 @@ export const DEFAULTS: EcrCredentialsConfig = {
   awsEndpointUrlEcr: '',
   awsEndpointUrlSts: '',
   fips: false,
+  ecrPublic: false,
   networkPolicy: true,
   initialJob: true,
   adoptExistingSecrets: false,
@@ -323,6 +325,18 @@ function checkImageAndAws(config: EcrCredentialsConfig, { source, option }: Nami
     problems.push(
       `${source('fips')}: ECR has no FIPS endpoints in ${source('region')} ${quote(config.region)}, only in the US regions ` +
         `(us-east-1, us-east-2, us-west-1, us-west-2, us-gov-east-1, us-gov-west-1). Use one of those, or drop ${option('fips')}.`,
+    );
+  }
+  if (config.ecrPublic && REGION.test(config.region) && !ecrPublicAvailable(config.region)) {
+    problems.push(
+      `${source('ecrPublic')}: ECR Public exists only in the aws partition, and ${source('region')} ` +
+        `${quote(config.region)} is in ${regionPartition(config.region)}, whose credentials it does not accept. Drop ` +
+        `${option('ecrPublic')} (anonymous pulls from public.ecr.aws still work), or use a region of the aws partition.`,
+    );
+  } else if (config.ecrPublic && config.fips) {
+    problems.push(
+      `${source('ecrPublic')} with ${source('fips')}: ECR Public has no FIPS endpoint, so its token could only come ` +
+        `from a non-FIPS one. Drop ${option('ecrPublic')} (anonymous pulls from public.ecr.aws still work), or ${option('fips')}.`,
     );
   }
   for (const registry of config.registry) {

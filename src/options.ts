@@ -132,6 +132,11 @@ export interface RefreshOptions {
    */
   readonly fips?: boolean;
   /**
+   * Add public.ecr.aws to every pull secret, with a token from ECR Public (us-east-1, the aws partition only).
+   * @default false
+   */
+  readonly ecrPublic?: boolean;
+  /**
    * Render the egress NetworkPolicy.
    * @default true
    */
@@ -391,6 +396,13 @@ export const OPTIONS: { readonly [K in OptionName]-?: OptionSpec } = {
     flag: 'fips',
     type: 'boolean',
     describe: "Use FIPS endpoints (AWS_USE_FIPS_ENDPOINT) and the own registry's dkr.ecr-fips host",
+    defaultText: 'false',
+  },
+  ecrPublic: {
+    flag: 'ecr-public',
+    type: 'boolean',
+    describe:
+      'Add public.ecr.aws to every pull secret, with a token from ECR Public GetAuthorizationToken in us-east-1 (needs ecr-public:GetAuthorizationToken and sts:GetServiceBearerToken; the aws partition only, no --fips)',
     defaultText: 'false',
   },
   networkPolicy: {

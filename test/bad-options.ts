@@ -283,6 +283,21 @@ export const BAD_OPTIONS: [string, RawOptions, string][] = [
     '--fips: ECR has no FIPS endpoints in --region "eu-west-1", only in the US regions (us-east-1, us-east-2, us-west-1, us-west-2, us-gov-east-1, us-gov-west-1). Use one of those, or drop --fips.',
   ],
   [
+    '--ecr-public in the China partition',
+    { ecrPublic: true, region: 'cn-north-1' },
+    '--ecr-public: ECR Public exists only in the aws partition, and --region "cn-north-1" is in aws-cn, whose credentials it does not accept. Drop --ecr-public (anonymous pulls from public.ecr.aws still work), or use a region of the aws partition.',
+  ],
+  [
+    '--ecr-public in GovCloud',
+    { ecrPublic: true, region: 'us-gov-west-1' },
+    '--ecr-public: ECR Public exists only in the aws partition, and --region "us-gov-west-1" is in aws-us-gov, whose credentials it does not accept. Drop --ecr-public (anonymous pulls from public.ecr.aws still work), or use a region of the aws partition.',
+  ],
+  [
+    '--ecr-public with --fips',
+    { ecrPublic: true, fips: true, region: 'us-east-1' },
+    '--ecr-public with --fips: ECR Public has no FIPS endpoint, so its token could only come from a non-FIPS one. Drop --ecr-public (anonymous pulls from public.ecr.aws still work), or --fips.',
+  ],
+  [
     'an ECR endpoint over http',
     { awsEndpointUrlEcr: 'http://vpce.example' },
     '--aws-endpoint-url-ecr "http://vpce.example" is not an https endpoint URL. Use e.g. "https://vpce-0123-abcd.api.ecr.eu-west-1.vpce.amazonaws.com".',

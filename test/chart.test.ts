@@ -461,6 +461,14 @@ describe('proxies, endpoints and FIPS', () => {
     });
   });
 
+  test('--ecr-public sets ECR_PUBLIC=true in the CronJob, the first-run Job and the watcher; without it none has it', () => {
+    const objects = appliedObjects({ ecrPublic: true, watchNamespaces: true });
+    for (const kind of ['CronJob', 'Job', 'Deployment']) {
+      expect(JSON.stringify(find(objects, kind))).toContain('{"name":"ECR_PUBLIC","value":"true"}');
+    }
+    expect(JSON.stringify(appliedObjects({ watchNamespaces: true }))).not.toContain('ECR_PUBLIC');
+  });
+
   test('--egress-cidr narrows 443 (API server CIDRs kept) and opens the proxy port to it', () => {
     const policy = find(
       appliedObjects({

@@ -95,6 +95,7 @@ describe('booleans take true or false only', () => {
     ['--fips=1', 'fips', '1'],
     ['--watch-namespaces=maybe', 'watch-namespaces', 'maybe'],
     ['--prometheus-rule=nope', 'prometheus-rule', 'nope'],
+    ['--ecr-public=yes', 'ecr-public', 'yes'],
     ['--network-policy=', 'network-policy', ''],
   ])('%s is refused naming the flag, the value and the fix', async (arg, flag, value) => {
     const dir = await bundleDir();
@@ -108,6 +109,7 @@ describe('booleans take true or false only', () => {
     ['fips: 1', 'fips', '1'],
     ['watch-namespaces: maybe', 'watch-namespaces', '"maybe"'],
     ['prometheus-rule: nope', 'prometheus-rule', '"nope"'],
+    ['ecr-public: "true"', 'ecr-public', '"true"'],
   ])('in a config file, %s is refused naming the key and the value', async (line, key, shown) => {
     const dir = await bundleDir();
     const path = join(mkdtempSync(join(tmpdir(), 'ecr-command-config-')), 'ecr.yaml');
@@ -148,6 +150,20 @@ describe('booleans take true or false only', () => {
     const result = await command([...argv, '--out-dir', dir]);
     expect(result).toMatchObject({ code: 0, stderr: '' });
     expect(readFileSync(join(dir, '50-cron-job.yaml'), 'utf8').includes('AWS_USE_FIPS_ENDPOINT')).toBe(fips);
+  });
+});
+
+describe('--ecr-public', () => {
+  test.each([
+    ['the flag', ['--ecr-public']],
+    ['the config-file key', ['--config', 'CONFIG']],
+  ])('given as %s, it sets ECR_PUBLIC=true in the CronJob', async (_how, argv) => {
+    const config = join(mkdtempSync(join(tmpdir(), 'ecr-command-config-')), 'ecr.yaml');
+    writeFileSync(config, 'ecr-public: true\n');
+    const dir = join(mkdtempSync(join(tmpdir(), 'ecr-command-')), 'dist');
+    const result = await command([...argv.map((arg) => (arg === 'CONFIG' ? config : arg)), '--out-dir', dir]);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(readFileSync(join(dir, '50-cron-job.yaml'), 'utf8')).toMatch(/name: ECR_PUBLIC\n\s+value: "true"\n/);
   });
 });
 

@@ -100,6 +100,8 @@ describe('resolveConfig accepts', () => {
     awsEndpointUrlEcr: 'https://vpce-0123.api.ecr.eu-central-1.vpce.amazonaws.com',
     awsEndpointUrlSts: 'https://vpce-0456.sts.eu-central-1.vpce.amazonaws.com',
     fips: true,
+    // ECR Public is of the aws partition alone (the next-but-one test turns it on).
+    ecrPublic: false,
     networkPolicy: true,
     initialJob: true,
     adoptExistingSecrets: true,
@@ -129,6 +131,14 @@ describe('resolveConfig accepts', () => {
   test('keys with a Secret of its own name, and neither NetworkPolicy nor first-run Job', () => {
     const options = { awsSecretName: 'aws-keys', networkPolicy: false, initialJob: false };
     expect(resolveConfig(options)).toEqual({ ...DEFAULTS, ...options });
+  });
+
+  test('--ecr-public in a region of the aws partition', () => {
+    expect(resolveConfig({ ecrPublic: true, region: 'eu-west-1' })).toEqual({
+      ...DEFAULTS,
+      ecrPublic: true,
+      region: 'eu-west-1',
+    });
   });
 
   test('an empty YAML list means none', () => {

@@ -35,6 +35,7 @@ const WATCHER = 'test/e2e/namespace-watcher.test.ts';
 const ACCOUNTS = 'test/e2e/service-accounts.test.ts';
 const EVENTS = 'test/e2e/run-event.test.ts';
 const ARGOCD_TESTS = 'test/e2e/argocd-repo-creds.test.ts';
+const ECR_PUBLIC_TESTS = 'test/e2e/ecr-public.test.ts';
 const TENANT_TESTS = 'test/e2e/tenants.test.ts';
 const TENANTS = 'src/scripts/ecr-tenants.sh';
 const TENANT_MAPPING = "each namespace holds a token of its tenant role's account";
@@ -49,6 +50,7 @@ const TOKEN = 'src/scripts/ecr-token.sh';
 const WATCH = 'src/scripts/ecr-watch.sh';
 const SERVICE_ACCOUNTS = 'src/scripts/ecr-service-accounts.sh';
 const EVENTS_PART = 'src/scripts/ecr-events.sh';
+const ECR_PUBLIC_PART = 'src/scripts/ecr-public.sh';
 const BOOTSTRAP_CALLS = 'scripts/bootstrap-iam/calls.sh';
 const BOOTSTRAP_USER = 'scripts/bootstrap-iam/iam-user.sh';
 const BOOTSTRAP_SECRET = 'scripts/bootstrap-iam/secret.sh';
@@ -438,6 +440,65 @@ export const SHELL_MUTATIONS: readonly ShellMutation[] = [
     replacement: '{type: "helm"}',
     breaks: 'the Helm repo-creds Secret carries enableOCI, so Argo CD pulls charts from ECR as OCI',
     tests: [{ file: ARGOCD_TESTS, name: 'a run writes one Helm OCI and one OCI repo-creds Secret per registry' }],
+  },
+  // --- "ECR Public"
+  {
+    id: 'ecr-public-source-dropped',
+    file: TOKEN,
+    line: 'token_sources="$token_sources public="',
+    replacement: ':',
+    breaks: 'with ECR_PUBLIC=true every pull secret also holds public.ecr.aws',
+    tests: [{ file: ECR_PUBLIC_TESTS, name: 'with keys curl signs the ECR Public request' }],
+  },
+  {
+    id: 'ecr-public-signed-for-ecr',
+    file: ECR_PUBLIC_PART,
+    line: 'signed_authorization_token "$(ecr_public_api_url)/" "$ECR_PUBLIC_REGION" ecr-public',
+    replacement: 'signed_authorization_token "$(ecr_public_api_url)/" "$ECR_PUBLIC_REGION" ecr',
+    breaks: "curl signs ECR Public's request for the ecr-public service in us-east-1",
+    tests: [{ file: ECR_PUBLIC_TESTS, name: 'with keys curl signs the ECR Public request' }],
+  },
+  {
+    id: 'ecr-public-answer-read-as-list',
+    file: TOKEN,
+    line: 'public) ft_data=.authorizationData ;;',
+    replacement: "public) ft_data='.authorizationData[0]' ;;",
+    breaks: "ECR Public's authorizationData is one object, not a list as ECR's",
+    tests: [{ file: ECR_PUBLIC_TESTS, name: 'with a session token the aws CLI asks ECR Public' }],
+  },
+  {
+    id: 'ecr-public-any-partition',
+    file: SETTINGS,
+    line: 'ecr_public_available "$aws_region" ||',
+    replacement: 'true ||',
+    breaks: 'ECR_PUBLIC=true with a cn-* or us-gov-* AWS_REGION is a configuration error before any call',
+    tests: [{ file: ECR_PUBLIC_TESTS, name: 'is a configuration error before any AWS call (exit 2)' }],
+  },
+  {
+    id: 'ecr-public-with-fips',
+    file: SETTINGS,
+    line: '[ "${AWS_USE_FIPS_ENDPOINT:-false}" = false ] ||',
+    replacement: 'true ||',
+    breaks:
+      'ECR_PUBLIC=true with AWS_USE_FIPS_ENDPOINT=true is a configuration error (ECR Public has no FIPS endpoint)',
+    tests: [{ file: ECR_PUBLIC_TESTS, name: 'is a configuration error before any AWS call (exit 2)' }],
+  },
+  {
+    id: 'ecr-public-asked-per-tenant',
+    file: TOKEN,
+    line: 'if [ "$gt_source" = public= ] && [ -n "${public_token:-}" ]; then',
+    replacement: 'if false; then',
+    breaks: "ECR Public's token is the base credentials', asked once a run whatever the tenants",
+    tests: [{ file: ECR_PUBLIC_TESTS, name: 'with a tenant role, its Secret holds the same public.ecr.aws entry' }],
+  },
+  {
+    id: 'ecr-public-argocd-repo-creds',
+    file: 'src/scripts/ecr-argocd.sh',
+    line: '| select(.value != "public.ecr.aws")',
+    replacement: '| select(true)',
+    breaks:
+      "with --ecr-public Argo CD still gets exactly the private registries' repo-creds (their Role names no more)",
+    tests: [{ file: ARGOCD_TESTS, name: 'with ECR_PUBLIC=true the pull secret gains public.ecr.aws' }],
   },
   // --- "Tenants: a role per team"
   {

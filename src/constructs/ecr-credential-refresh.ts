@@ -123,6 +123,7 @@ export class EcrCredentialRefresh extends Construct {
       adoptExistingSecrets: config.adoptExistingSecrets,
       patchServiceAccounts: config.patchServiceAccounts,
       argocdNamespace: config.argocdRepoCreds,
+      ecrPublic: config.ecrPublic,
       tenants: config.tenant,
       tenantsOnly: config.tenantsOnly,
       ...(config.httpsProxy === '' ? {} : { proxy: { url: config.httpsProxy, noProxy: noProxyList(config) } }),
@@ -148,6 +149,7 @@ export class EcrCredentialRefresh extends Construct {
         // With web identity the own registry is the role's account; with keys only the run knows it.
         ownAccount: config.auth === 'web-identity' ? config.roleArn.split(':')[4] : undefined,
         registries: config.registry,
+        ecrPublic: config.ecrPublic,
         targetNamespaces: config.targetNamespaces,
         excludeNamespaces: config.excludeNamespaces,
         namespaceSelector: config.namespaceSelector,

@@ -1,6 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { ownRegistryHost, splitRegistry } from '../validation/aws.js';
+import { ECR_PUBLIC_HOST, ownRegistryHost, splitRegistry } from '../validation/aws.js';
 import { labelSelectorRequirements, type LabelSelectorRequirement } from '../validation/kubernetes.js';
 import { PART_OF } from './labels.js';
 
@@ -25,6 +25,8 @@ export interface PullSecretInjectionPolicyProps {
   readonly ownAccount?: string;
   /** Extra registry hosts (`HOST` or `HOST=ROLE_ARN`), as --registry takes them. @default - none */
   readonly registries?: readonly string[];
+  /** The pull secret holds public.ecr.aws too (--ecr-public). @default false */
+  readonly ecrPublic?: boolean;
   /** Namespace names or globs whose Pods are changed. @default - all namespaces */
   readonly targetNamespaces?: readonly string[];
   /** Namespace globs whose Pods are never changed. @default - none */
@@ -87,6 +89,7 @@ export function registryImagePattern(props: PullSecretInjectionPolicyProps): str
     props.ownAccount === undefined ? '[0-9]{12}' : escapeRegex(props.ownAccount),
   );
   const extra = (props.registries ?? []).map((entry) => escapeRegex(splitRegistry(entry).host));
+  if (props.ecrPublic === true) extra.push(escapeRegex(ECR_PUBLIC_HOST));
   return `^(?:${[own, ...new Set(extra)].join('|')})/`;
 }
 

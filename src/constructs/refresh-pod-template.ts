@@ -45,6 +45,8 @@ export interface RefreshPodProps {
   readonly adoptExistingSecrets?: boolean;
   /** ServiceAccounts that get the pull secret appended to imagePullSecrets. @default - none */
   readonly patchServiceAccounts?: readonly string[];
+  /** Add public.ecr.aws with a token from ECR Public to the pull secret. @default false */
+  readonly ecrPublic?: boolean;
   /** Argo CD's namespace, which gets repo-creds Secrets. @default - none */
   readonly argocdNamespace?: string;
   /** Tenants, "MATCH=ROLE_ARN": the namespaces MATCH selects get that role's tokens. @default - none */
@@ -165,6 +167,7 @@ export function refreshPodTemplate(props: RefreshPodProps, mode: 'job' | 'watch'
       ? [{ name: 'ECR_PATCH_SERVICE_ACCOUNTS', value: (props.patchServiceAccounts ?? []).join(' ') }]
       : []),
     ...(props.argocdNamespace ? [{ name: 'ECR_ARGOCD_NAMESPACE', value: props.argocdNamespace }] : []),
+    ...(props.ecrPublic === true ? [{ name: 'ECR_PUBLIC', value: 'true' }] : []),
     // One tenant per line: a label selector may hold spaces and commas.
     ...((props.tenants ?? []).length > 0 ? [{ name: 'ECR_TENANTS', value: (props.tenants ?? []).join('\n') }] : []),
     ...(props.tenantsOnly === true ? [{ name: 'ECR_TENANTS_ONLY', value: 'true' }] : []),

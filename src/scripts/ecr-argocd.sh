@@ -25,6 +25,8 @@ argocd_secret_bodies() {
       --arg annotations "$ANNOTATION_PREFIX" --arg refreshed "$refreshed_at" --arg expires "$expires_at" '
       .auths as $auths
       | $hosts | split(" ") | to_entries[]
+      # ECR Public (ECR_PUBLIC, last in the list) gets no repo-creds: the Role names the private ones.
+      | select(.value != "public.ecr.aws")
       | .key as $index | .value as $host
       | ($auths[$host].auth | @base64d | sub("^AWS:"; "") | @base64) as $password
       | (["helm", $host, {type: "helm", enableOCI: "true"}], ["oci", "oci://\($host)", {type: "oci"}])

@@ -28,6 +28,16 @@ fips_region() {
   return 1
 }
 
+# region_partition REGION: the AWS partition of REGION: aws-cn, aws-us-gov or aws
+# (regionPartition in src/validation/aws.ts).
+region_partition() {
+  case $1 in
+    cn-*) echo aws-cn ;;
+    us-gov-*) echo aws-us-gov ;;
+    *) echo aws ;;
+  esac
+}
+
 # registry_region HOST: prints the region of an ECR registry host, fails for anything else:
 # ACCOUNT.dkr.ecr.REGION.amazonaws.com (aws, aws-us-gov), ACCOUNT.dkr.ecr.cn-*.amazonaws.com.cn
 # (aws-cn, and only there), ACCOUNT.dkr.ecr-fips.us-*.amazonaws.com (FIPS), and the dual-stack
@@ -149,6 +159,7 @@ read_settings() {
   patch_service_account_names=${ECR_PATCH_SERVICE_ACCOUNTS:-}
   argocd_namespace=${ECR_ARGOCD_NAMESPACE:-}
   transient_pause=${ECR_TRANSIENT_PAUSE_SECONDS:-30}
+  ecr_public=${ECR_PUBLIC:-false}
 
   is_region "$aws_region" ||
     die "$EXIT_CONFIG" "AWS_REGION \"$aws_region\" is not an AWS region; set it to the region of your own registry, e.g. eu-west-1"
@@ -157,6 +168,16 @@ read_settings() {
     true) fips_region "$aws_region" ||
       die "$EXIT_CONFIG" "AWS_USE_FIPS_ENDPOINT=true, but ECR has no FIPS endpoints in AWS_REGION \"$aws_region\", only in the US regions; set AWS_REGION to e.g. us-gov-west-1, or AWS_USE_FIPS_ENDPOINT to false" ;;
     *) die "$EXIT_CONFIG" "AWS_USE_FIPS_ENDPOINT \"$AWS_USE_FIPS_ENDPOINT\" must be true or false" ;;
+  esac
+  case $ecr_public in
+    false) ;;
+    true)
+      ecr_public_available "$aws_region" ||
+        die "$EXIT_CONFIG" "ECR_PUBLIC=true, but ECR Public exists only in the aws partition and AWS_REGION \"$aws_region\" is in $(region_partition "$aws_region"), whose credentials it does not accept; set ECR_PUBLIC to false (anonymous pulls from public.ecr.aws still work)"
+      [ "${AWS_USE_FIPS_ENDPOINT:-false}" = false ] ||
+        die "$EXIT_CONFIG" "ECR_PUBLIC=true with AWS_USE_FIPS_ENDPOINT=true, but ECR Public has no FIPS endpoint; set ECR_PUBLIC to false, or AWS_USE_FIPS_ENDPOINT to false"
+      ;;
+    *) die "$EXIT_CONFIG" "ECR_PUBLIC \"$ecr_public\" must be true or false" ;;
   esac
   case $secret_name in
     '' | *[!a-z0-9.-]* | [.-]* | *[.-]) die "$EXIT_CONFIG" "ECR_SECRET_NAME \"$secret_name\" is not a valid Secret name; use lowercase letters, digits, '-' and '.', e.g. ecr-registry-credentials" ;;

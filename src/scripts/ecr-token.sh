@@ -39,7 +39,8 @@ resolve_account() {
 # collect_registries: sets $registries ("HOST=ROLE_ARN" entries, ROLE_ARN empty for the base
 # credentials; own registry first, each host once), $registry_hosts (the hosts alone) and
 # $token_sources ("REGION=ROLE_ARN": one token each, since a token serves every registry of its
-# region that its principal may read).
+# region that its principal may read). With ECR_PUBLIC=true, public.ecr.aws ends both host lists,
+# its token source being "public=" (always the base credentials: ecr-public.sh).
 collect_registries() {
   registries=
   registry_hosts=
@@ -59,6 +60,10 @@ collect_registries() {
       *) token_sources=${token_sources:+$token_sources }$cr_source ;;
     esac
   done
+  if [ "$ecr_public" = true ]; then
+    registry_hosts="$registry_hosts $ECR_PUBLIC_HOST"
+    token_sources="$token_sources public="
+  fi
 }
 
 # write_role_config: when a registry names a role, writes an aws CLI config file with one profile
@@ -135,21 +140,23 @@ aws_error() {
     sed -n 's:.*<Code>\(.*\)</Code>.*<Message>\(.*\)</Message>.*:\1\: \2:p' "$1"
 }
 
-# signed_authorization_token REGION: the GetAuthorizationToken response (JSON) on stdout, from one
-# POST that curl signs (SigV4, service ecr) with the key in the environment. The key and secret
+# signed_authorization_token URL REGION SERVICE TARGET: the GetAuthorizationToken response (JSON)
+# on stdout, from one POST to URL (X-Amz-Target TARGET) that curl signs (SigV4, for SERVICE in
+# REGION) with the key in the environment: ECR's (ecr_api_url, ecr) and ECR Public's
+# (ecr_public_api_url, ecr-public in us-east-1) alike. The key and secret
 # reach curl in its config on stdin, never in argv. Throttling (HTTP 400 ThrottlingException),
 # 429, 5xx and no answer are tried again up to AWS_MAX_ATTEMPTS times in all, after 1, 2, 4, ...
 # s, at most 20 s (the cap of the CLI's standard retry mode, so AWS_MAX_ATTEMPTS=10 sleeps 1+2+4+8+
 # 16+20+20+20+20 = 111 s, not 511 s); then, and for any other error, one line on stderr:
 # "GetAuthorizationToken: HTTP STATUS TYPE: MESSAGE", and a non-zero return.
 signed_authorization_token() {
-  sat_url=$(ecr_api_url "$1")/
+  sat_url=$1
   sat_attempt=1
   while :; do
     sat_status=$(
-      printf '%s\n' "user = \"$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY\"" "aws-sigv4 = \"aws:amz:$1:ecr\"" \
+      printf '%s\n' "user = \"$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY\"" "aws-sigv4 = \"aws:amz:$2:$3\"" \
         "url = \"$sat_url\"" 'header = "Content-Type: application/x-amz-json-1.1"' \
-        'header = "X-Amz-Target: AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken"' 'data = "{}"' \
+        "header = \"X-Amz-Target: $4\"" 'data = "{}"' \
         "output = \"$work/token.json\"" silent show-error 'connect-timeout = 10' 'max-time = 30' \
         ${AWS_CA_BUNDLE:+"cacert = \"$AWS_CA_BUNDLE\""} 'write-out = "%{http_code}"' |
         curl -q --config - 2>"$work/curl.err"
@@ -180,15 +187,18 @@ signed_authorization_token() {
 
 # get_authorization_token REGION [ROLE_ARN]: the GetAuthorizationToken response (JSON) on stdout,
 # with the base credentials or, given a role, as that role (its profile in write_role_config).
+# REGION "public" is ECR Public's token (ecr-public.sh).
 get_authorization_token() {
-  if [ -n "${2:-}" ]; then
+  if [ "$1" = public ]; then
+    public_authorization_token
+  elif [ -n "${2:-}" ]; then
     ac_config_file=$work/aws-config
     gat_status=0
     aws_cli ecr get-authorization-token --region "$1" --profile "$2" --output json || gat_status=$?
     ac_config_file=
     return "$gat_status"
   elif curl_signs; then
-    signed_authorization_token "$1"
+    signed_authorization_token "$(ecr_api_url "$1")/" "$1" ecr AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken
   else
     aws_cli ecr get-authorization-token --region "$1" --output json
   fi
@@ -220,9 +230,12 @@ fetch_token() {
     ft_attempt=$((ft_attempt + 1))
   done
   # Two lines out: the expiry (epoch seconds; aws CLI v1 prints a number, v2 an ISO string),
-  # then the token.
-  ft_parsed=$(printf '%s\n' "$ft_response" | jq -r '
-    .authorizationData[0]
+  # then the token. ECR answers a list of authorizationData, ECR Public one object.
+  case $1 in
+    public) ft_data=.authorizationData ;;
+    *) ft_data='.authorizationData[0]' ;;
+  esac
+  ft_parsed=$(printf '%s\n' "$ft_response" | jq -r "$ft_data"'
     | (.expiresAt
         | if type == "number" then floor | tostring
           elif type == "string" then
@@ -257,6 +270,13 @@ add_token() {
   at_region=${1%%=*}
   at_role=${1#*=}
   region_registries=
+  case $at_region in
+    public)
+      auths="${auths:+$auths,}\"$ECR_PUBLIC_HOST\":{\"auth\":\"$token\"}"
+      region_registries=$ECR_PUBLIC_HOST
+      ;;
+  esac
+  # No private registry is in region "public": for ECR Public's token the loop adds nothing.
   for at_entry in $registries; do
     [ "${at_entry#*=}" = "$at_role" ] || continue
     at_host=${at_entry%%=*}
@@ -307,16 +327,23 @@ finish_docker_config() {
 }
 
 # group_tokens: one fresh token per source of $token_sources, as the docker config (finish_docker_
-# config). Returns non-zero (logged) when one cannot be had, its region in $failed_region.
+# config). Returns non-zero (logged) when one cannot be had, its region in $failed_region. ECR
+# Public's token ("public=") is every group's and the base credentials' alone: asked once a run.
 group_tokens() {
   auths=
   expires_epoch=
   write_role_config
   for gt_source in $token_sources; do
-    if ! fetch_token "${gt_source%%=*}" "${gt_source#*=}"; then
+    if [ "$gt_source" = public= ] && [ -n "${public_token:-}" ]; then
+      token=$public_token
+      token_expiry=$public_token_expiry
+    elif ! fetch_token "${gt_source%%=*}" "${gt_source#*=}"; then
       failed_region=${gt_source%%=*}
       failed_role=${gt_source#*=}
       return 1
+    elif [ "$gt_source" = public= ]; then
+      public_token=$token
+      public_token_expiry=$token_expiry
     fi
     add_token "$gt_source"
     log_token "$gt_source"

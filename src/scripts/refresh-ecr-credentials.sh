@@ -12,6 +12,7 @@
 #   ecr-settings.sh    settings from the environment, checked before any call
 #   ecr-token.sh       the own account, the registries, one ECR token per region (signed by
 #                      curl, or asked through the aws CLI)
+#   ecr-public.sh      the ECR Public token (public.ecr.aws), when ECR_PUBLIC=true
 #   ecr-api.sh         the Kubernetes API through curl: server, CA, credentials, a GET
 #   ecr-namespaces.sh  the namespace listing and selection
 #   ecr-write.sh       the Secret writes and each namespace's result
@@ -32,6 +33,12 @@
 #   AWS_ENDPOINT_URL_ECR, AWS_ENDPOINT_URL, AWS_USE_FIPS_ENDPOINT, AWS_CA_BUNDLE, HTTPS_PROXY,
 #   NO_PROXY                where and how AWS is reached, read by curl and the aws CLI alike
 #   ECR_SECRET_NAME         name of the managed Secret [ecr-registry-credentials]
+#   ECR_PUBLIC              true: every pull secret also holds public.ecr.aws, with a token from
+#                           ECR Public's GetAuthorizationToken in us-east-1, asked with the base
+#                           credentials like the private token (curl signs it, or the aws CLI
+#                           asks); the aws partition only (no cn-*, us-gov-* AWS_REGION), no FIPS.
+#                           AWS_ENDPOINT_URL_ECR_PUBLIC, else AWS_ENDPOINT_URL, overrides its
+#                           endpoint [false]
 #   ECR_REGISTRIES          extra registry hosts, space-separated, e.g.
 #                           "210987654321.dkr.ecr.eu-west-1.amazonaws.com" [none]; the own
 #                           account's registry in AWS_REGION is always included
@@ -65,7 +72,8 @@
 #   0  every selected namespace was updated, or skipped because it is terminating or gone
 #   1  unexpected error (a bug, a missing tool, a killed process); see the last log lines
 #   2  configuration error; nothing was written
-#   3  AWS error: the account id or an ECR token could not be obtained; nothing was written
+#   3  AWS error: the account id or an ECR token (ECR Public's too) could not be obtained; nothing
+#      was written
 #   4  Kubernetes error: the namespaces could not be listed; nothing was written
 #   5  at least one namespace (or ServiceAccount, or Argo CD Secret) failed for good (conflict, 403, 400, 422...);
 #      every other namespace was written. The Job fails at once: a retry would end the same.
@@ -115,6 +123,8 @@ esac
 . "$script_dir/ecr-settings.sh"
 # shellcheck source=SCRIPTDIR/ecr-token.sh
 . "$script_dir/ecr-token.sh"
+# shellcheck source=SCRIPTDIR/ecr-public.sh
+. "$script_dir/ecr-public.sh"
 # shellcheck source=SCRIPTDIR/ecr-api.sh
 . "$script_dir/ecr-api.sh"
 # shellcheck source=SCRIPTDIR/ecr-namespaces.sh

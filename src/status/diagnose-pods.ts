@@ -1,4 +1,4 @@
-import { ECR_REGISTRY_HOST } from '../validation/aws.js';
+import { ECR_PUBLIC_HOST, ECR_REGISTRY_HOST } from '../validation/aws.js';
 import { durationText } from './diagnose-bundle.js';
 import {
   dockerConfigOwners,
@@ -20,7 +20,7 @@ export interface PodContext {
   readonly bundleNamespace: string;
   readonly cronJobName: string;
   readonly overdueAfterMinutes: number;
-  /** The registry hosts the bundle is configured with (`--registry`, the CronJob's ECR_REGISTRIES). */
+  /** The registry hosts the bundle is configured with (`--registry`, the CronJob's ECR_REGISTRIES; public.ecr.aws with ECR_PUBLIC). */
   readonly configuredRegistries: readonly string[];
   /** Why the refresh leaves the pod's namespace out, or null if it is a target. */
   readonly exclusion: string | null;
@@ -37,10 +37,20 @@ export function imageHost(image: string): string | null {
   return first.includes('.') || first.includes(':') || first === 'localhost' ? first.replace(/:\d+$/, '') : null;
 }
 
-const isEcrImage = (image: string): boolean => ECR_REGISTRY_HOST.test(imageHost(image) ?? '');
+/**
+ * An image of a private ECR registry, or of ECR Public when the bundle writes it (`configured`
+ * lists public.ecr.aws): without --ecr-public such pulls are anonymous and none of the Secret's business.
+ */
+function isEcrImage(image: string, configured: readonly string[]): boolean {
+  const host = imageHost(image) ?? '';
+  return ECR_REGISTRY_HOST.test(host) || (host === ECR_PUBLIC_HOST && configured.includes(ECR_PUBLIC_HOST));
+}
 
-/** The containers (init ones too) waiting on a failed pull of an ECR image. */
-export function blockedContainers(pod: Pod): BlockedPodReport['containers'][number][] {
+/** The containers (init ones too) waiting on a failed pull of an ECR image (of `configured` registries for ECR Public). */
+export function blockedContainers(
+  pod: Pod,
+  configured: readonly string[] = [],
+): BlockedPodReport['containers'][number][] {
   const specs = [...(pod.spec.initContainers ?? []), ...pod.spec.containers];
   const statuses: readonly ContainerStatus[] = [
     ...(pod.status?.initContainerStatuses ?? []),
@@ -50,7 +60,9 @@ export function blockedContainers(pod: Pod): BlockedPodReport['containers'][numb
     const reason = status.state?.waiting?.reason ?? '';
     const message = status.state?.waiting?.message ?? '';
     const image = specs.find((spec) => spec.name === status.name)?.image ?? status.image ?? '';
-    return PULL_FAILURES.includes(reason) && isEcrImage(image) ? [{ name: status.name, image, reason, message }] : [];
+    return PULL_FAILURES.includes(reason) && isEcrImage(image, configured)
+      ? [{ name: status.name, image, reason, message }]
+      : [];
   });
 }
 
@@ -84,7 +96,7 @@ const quoteJson = (value: unknown): string => `'${JSON.stringify(value)}'`;
 
 /** Finds the cause, most specific first, and the fix. */
 export function diagnosePod(pod: Pod, context: PodContext): BlockedPodReport | null {
-  const containers = blockedContainers(pod);
+  const containers = blockedContainers(pod, context.configuredRegistries);
   if (containers.length === 0) return null;
   const ns = pod.metadata.namespace ?? 'default';
   const accountName = pod.spec.serviceAccountName ?? 'default';

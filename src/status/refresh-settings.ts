@@ -1,3 +1,4 @@
+import { ECR_PUBLIC_HOST } from '../validation/aws.js';
 import { labelSelectorRequirements, splitTenant, tenantMatchKind } from '../validation/kubernetes.js';
 import type { CronJob, Namespace } from './kube-objects.js';
 
@@ -9,7 +10,7 @@ export interface RunSettings {
   readonly excludeNamespaces: readonly string[];
   /** Label selector; empty: none. */
   readonly namespaceSelector: string;
-  /** The extra registry hosts (`--registry`), without their role ARNs. */
+  /** The extra registry hosts (`--registry`), without their role ARNs; public.ecr.aws last with ECR_PUBLIC=true. */
   readonly registries: readonly string[];
   /** The ConfigMap the refresh pod mounts its script from. */
   readonly scriptConfigMap: string | null;
@@ -33,7 +34,10 @@ export function runSettings(cronJob: CronJob): RunSettings {
     targetNamespaces: words(env.get('ECR_TARGET_NAMESPACES')),
     excludeNamespaces: words(env.get('ECR_EXCLUDE_NAMESPACES')),
     namespaceSelector: (env.get('ECR_NAMESPACE_SELECTOR') ?? '').trim(),
-    registries: words(env.get('ECR_REGISTRIES')).map((entry) => entry.split('=')[0] ?? entry),
+    registries: [
+      ...words(env.get('ECR_REGISTRIES')).map((entry) => entry.split('=')[0] ?? entry),
+      ...(env.get('ECR_PUBLIC') === 'true' ? [ECR_PUBLIC_HOST] : []),
+    ],
     scriptConfigMap: scriptVolume?.configMap?.name ?? null,
     tenantMatches: (env.get('ECR_TENANTS') ?? '').split('\n').flatMap((line) => splitTenant(line)?.match ?? []),
     tenantsOnly: env.get('ECR_TENANTS_ONLY') === 'true',

@@ -76,6 +76,19 @@ export function regionPartition(region: string): Partition {
   return 'aws';
 }
 
+/** ECR Public's registry host, which --ecr-public adds to the pull secret. */
+export const ECR_PUBLIC_HOST = 'public.ecr.aws';
+
+/**
+ * Whether ECR Public can be used from a region's credentials: it exists only in the aws partition
+ * (us-east-1), not in aws-cn or aws-us-gov. The refresh script applies the same rule
+ * (ecr_public_available in ecr-public.sh); one table (test/fixtures/ecr-public-regions.json) is
+ * run through both.
+ */
+export function ecrPublicAvailable(region: string): boolean {
+  return regionPartition(region) === 'aws';
+}
+
 /** The partition of a role ARN (`arn:PARTITION:iam::...`), or undefined if it is not one. */
 export function arnPartition(arn: string): Partition | undefined {
   if (!IAM_ROLE_ARN.test(arn)) return undefined;

@@ -130,6 +130,18 @@ describe('registryImagePattern: the hosts the pull secret holds', () => {
     expect(matches('busybox')).toBe(false);
   });
 
+  test('--ecr-public: public.ecr.aws images too; without it they are left alone', () => {
+    expect(matcher({ region: 'eu-west-1', ecrPublic: true })('public.ecr.aws/docker/library/nginx:1.27')).toBe(true);
+    expect(matcher({ region: 'eu-west-1' })('public.ecr.aws/docker/library/nginx:1.27')).toBe(false);
+    expect(matcher({ region: 'eu-west-1', ecrPublic: true })('public.ecr.aws.example.org/nginx:1')).toBe(false);
+  });
+
+  test('the bundle passes --ecr-public on to the policy', () => {
+    expect(condition(policyOf({ region: 'eu-west-1', ecrPublic: true }), 'pulls-from-the-registries')).toContain(
+      'public\\\\.ecr\\\\.aws',
+    );
+  });
+
   test("web identity: the role's account only", () => {
     const matches = matcher({ region: 'eu-west-1', ownAccount: '123456789012' });
     expect(matches('123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:1')).toBe(true);

@@ -199,4 +199,16 @@ describe.skipIf(!e2eAvailable.ok)('--argocd-repo-creds argocd', () => {
     const taken = (await repoCreds()).find((secret) => secret.metadata.name === name);
     expect(decode(taken?.data.url)).toBe(`oci://${EXTRA}`);
   });
+
+  test("with ECR_PUBLIC=true the pull secret gains public.ecr.aws, and Argo CD still gets exactly the private registries' repo-creds", async () => {
+    const run = await refresh({ ECR_PUBLIC: 'true', ECR_ADOPT_EXISTING: 'true' });
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+    const results = parseLogfmt(run.stdout).filter((record) => record.event === 'argocd-repo-creds');
+    expect(results.map((record) => [record.secret, record.result]).sort()).toEqual(
+      NAMES.map((name) => [name, 'updated']).sort(),
+    );
+    const pull = await kubectl(['get', 'secret', 'ecr-registry-credentials', '-n', 'argo-app', '-o', 'json']);
+    const data = (JSON.parse(pull.stdout) as { data: Record<string, string> }).data['.dockerconfigjson'] ?? '';
+    expect(Object.keys((JSON.parse(decode(data)) as { auths: object }).auths)).toContain('public.ecr.aws');
+  });
 });

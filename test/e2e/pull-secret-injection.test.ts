@@ -31,6 +31,7 @@ const SYNTH_ARGS = [
   'excluded-*',
   '--namespace-selector',
   'ecr-pull!=disabled',
+  '--ecr-public',
 ];
 
 interface Pod {
@@ -219,6 +220,11 @@ describe.skipIf(!e2eAvailable.ok)('--inject-pull-secret on kube-apiserver 1.37',
       };
       await kubectl(['create', '-f', '-'], JSON.stringify(account));
       const created = await createPod(apps, 'via-account', { containers: [OWN_IMAGE], serviceAccountName: 'patched' });
+      expect(pullSecrets(created)).toEqual([SECRET]);
+    });
+
+    test('a public.ecr.aws Pod gets [the secret] (--ecr-public: the secret holds that registry too)', async () => {
+      const created = await createPod(apps, 'ecr-public', { containers: ['public.ecr.aws/docker/library/nginx:1.27'] });
       expect(pullSecrets(created)).toEqual([SECRET]);
     });
 

@@ -310,3 +310,67 @@ describe('diagnose, over objects read from a real API server', () => {
     expect(renderTable(report, true)).toContain('\u001b[31mexpired\u001b[0m');
   });
 });
+
+describe('diagnose, with --ecr-public', () => {
+  const PUBLIC_IMAGE = 'public.ecr.aws/docker/library/nginx:1.27';
+  const okPod = state.pods.find((item) => item.metadata.namespace === 'st-missing') as Pod;
+  /** The st-ok pod waiting on a failed pull of an ECR Public image. */
+  const publicPod: Pod = {
+    ...okPod,
+    metadata: { ...okPod.metadata, namespace: 'st-ok' },
+    spec: {
+      ...okPod.spec,
+      containers: okPod.spec.containers.map((container) => ({ ...container, image: PUBLIC_IMAGE })),
+    },
+    status: {
+      ...okPod.status,
+      containerStatuses: (okPod.status?.containerStatuses ?? []).map((status) => ({ ...status, image: PUBLIC_IMAGE })),
+    },
+  };
+  /** The bundle's CronJob, with ECR_PUBLIC=true when `ecrPublic`. */
+  const cronJobWith = (ecrPublic: boolean) => {
+    const container = state.cronJob.spec.jobTemplate.spec.template.spec.containers[0]!;
+    const env = [...(container.env ?? []), ...(ecrPublic ? [{ name: 'ECR_PUBLIC', value: 'true' }] : [])];
+    const template = state.cronJob.spec.jobTemplate.spec.template;
+    return {
+      ...state.cronJob,
+      spec: {
+        ...state.cronJob.spec,
+        jobTemplate: { spec: { template: { spec: { ...template.spec, containers: [{ ...container, env }] } } } },
+      },
+    };
+  };
+  /** The st-ok Secret, with public.ecr.aws added to its docker config when `withPublic`. */
+  const secretsWith = (withPublic: boolean): Secret[] =>
+    state.secrets.map((secret) => {
+      if (secret.metadata.namespace !== 'st-ok' || !withPublic) return secret;
+      const config = JSON.parse(Buffer.from(secret.data?.['.dockerconfigjson'] ?? '', 'base64').toString()) as {
+        auths: Record<string, unknown>;
+      };
+      config.auths['public.ecr.aws'] = { auth: Buffer.from('AWS:public').toString('base64') };
+      return {
+        ...secret,
+        data: { ...secret.data, '.dockerconfigjson': Buffer.from(JSON.stringify(config)).toString('base64') },
+      };
+    });
+  const diagnosed = (ecrPublic: boolean, withPublic: boolean) =>
+    diagnose(
+      { ...only(['st-ok']), pods: [publicPod], cronJob: cronJobWith(ecrPublic), secrets: secretsWith(withPublic) },
+      samePackage,
+      capturedAt,
+    ).blockedPods;
+
+  test('a public.ecr.aws image the fresh Secret holds is served by it: pull-refused, our side is right', () => {
+    expect(diagnosed(true, true)).toMatchObject([{ namespace: 'st-ok', cause: 'pull-refused' }]);
+  });
+
+  test('a Secret not yet holding public.ecr.aws under a bundle with ECR_PUBLIC: refresh now, no re-synthesis', () => {
+    const [blocked] = diagnosed(true, false);
+    expect(blocked?.cause).toBe('registry-not-in-secret');
+    expect(blocked?.detail).toContain('not public.ecr.aws; the bundle is configured with it');
+  });
+
+  test("without ECR_PUBLIC a public.ecr.aws pull is anonymous, not the Secret's: no blocked pod reported", () => {
+    expect(diagnosed(false, false)).toEqual([]);
+  });
+});

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import {
   ECR_REGISTRY_HOST,
+  ecrPublicAvailable,
   FIPS_REGION,
   IAM_ROLE_ARN,
   ownRegistryHost,
@@ -74,5 +75,19 @@ describe('splitRegistry', () => {
       host: '210987654321.dkr.ecr.eu-west-1.amazonaws.com',
       roleArn: 'arn:aws:iam::210987654321:role/a=b',
     });
+  });
+});
+
+/** Run through the refresh script's ecr_public_available too (test/e2e/ecr-public.test.ts). */
+const ECR_PUBLIC_REGIONS = JSON.parse(
+  readFileSync(new URL('../fixtures/ecr-public-regions.json', import.meta.url), 'utf8'),
+) as { available: string[]; refused: string[] };
+
+describe('ecrPublicAvailable', () => {
+  test.each(ECR_PUBLIC_REGIONS.available)('allows ECR Public from %s (partition aws)', (region) => {
+    expect(ecrPublicAvailable(region)).toBe(true);
+  });
+  test.each(ECR_PUBLIC_REGIONS.refused)('refuses ECR Public from %s (partition aws-cn or aws-us-gov)', (region) => {
+    expect(ecrPublicAvailable(region)).toBe(false);
   });
 });

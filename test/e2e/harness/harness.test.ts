@@ -127,6 +127,14 @@ describe.skipIf(!e2eAvailable.ok)('script environment', () => {
   });
 });
 
+/** The ECR Public stub's counts when nothing asked it. */
+const NO_ECR_PUBLIC = {
+  ecrPublicGetAuthorizationToken: 0,
+  ecrPublicSigned: 0,
+  ecrPublicRejected: 0,
+  ecrPublicLastRejection: '',
+};
+
 describe.skipIf(!e2eAvailable.ok)('moto', () => {
   const motos: Moto[] = [];
   let awsEnv: NodeJS.ProcessEnv;
@@ -156,14 +164,26 @@ describe.skipIf(!e2eAvailable.ok)('moto', () => {
     expect(a.endpoint).not.toBe(b.endpoint);
     const result = await aws(a.endpoint, ['ecr', 'get-login-password']);
     expect(result.stdout.trim()).toBe('123456789012-auth-token');
-    expect(await a.stats()).toEqual({ getAuthorizationToken: 1, throttled: 0, failed: 0, requests: 1 });
+    expect(await a.stats()).toEqual({
+      getAuthorizationToken: 1,
+      throttled: 0,
+      failed: 0,
+      requests: 1,
+      ...NO_ECR_PUBLIC,
+    });
   });
 
   test('throttled token calls are retried by the CLI', async () => {
     const m = await moto({ throttleEcr: 2 });
     const result = await aws(m.endpoint, ['ecr', 'get-login-password']);
     expect(result.code).toBe(0);
-    expect(await m.stats()).toEqual({ getAuthorizationToken: 3, throttled: 2, failed: 0, requests: 3 });
+    expect(await m.stats()).toEqual({
+      getAuthorizationToken: 3,
+      throttled: 2,
+      failed: 0,
+      requests: 3,
+      ...NO_ECR_PUBLIC,
+    });
   });
 
   test('failEcr fails every token call', async () => {
@@ -171,7 +191,13 @@ describe.skipIf(!e2eAvailable.ok)('moto', () => {
     const result = await aws(m.endpoint, ['ecr', 'get-login-password']);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('AccessDeniedException');
-    expect(await m.stats()).toEqual({ getAuthorizationToken: 1, throttled: 0, failed: 1, requests: 1 });
+    expect(await m.stats()).toEqual({
+      getAuthorizationToken: 1,
+      throttled: 0,
+      failed: 1,
+      requests: 1,
+      ...NO_ECR_PUBLIC,
+    });
   });
 
   test('failEcrRegion fails only the token calls signed for that region', async () => {
@@ -180,7 +206,32 @@ describe.skipIf(!e2eAvailable.ok)('moto', () => {
     expect(other.code).toBe(0);
     const failing = await aws(m.endpoint, ['ecr', 'get-login-password', '--region', 'us-east-1']);
     expect(failing.stderr).toContain('AccessDeniedException');
-    expect(await m.stats()).toEqual({ getAuthorizationToken: 2, throttled: 0, failed: 1, requests: 2 });
+    expect(await m.stats()).toEqual({
+      getAuthorizationToken: 2,
+      throttled: 0,
+      failed: 1,
+      requests: 2,
+      ...NO_ECR_PUBLIC,
+    });
+  });
+
+  test("the ECR Public stub answers the aws CLI as botocore's model shapes it, after checking the signature; a wrong secret gets 403 SignatureDoesNotMatch", async () => {
+    const m = await moto({});
+    const ok = await aws(m.endpoint, ['ecr-public', 'get-authorization-token', '--region', 'us-east-1']);
+    expect(ok.code).toBe(0);
+    const data = (JSON.parse(ok.stdout) as { authorizationData: { authorizationToken: string; expiresAt: number } })
+      .authorizationData;
+    expect(Buffer.from(data.authorizationToken, 'base64').toString()).toBe('AWS:ecr-public-stub-password');
+    expect(data.expiresAt * 1000 - Date.now()).toBeGreaterThan(11 * 3600 * 1000);
+    const wrong = await run('aws', ['ecr-public', 'get-authorization-token', '--region', 'us-east-1'], {
+      env: { ...awsEnv, AWS_ENDPOINT_URL: m.endpoint, AWS_SECRET_ACCESS_KEY: 'wrong' },
+    });
+    expect(wrong.stderr).toContain('(SignatureDoesNotMatch)');
+    expect(await m.stats()).toMatchObject({
+      ecrPublicGetAuthorizationToken: 2,
+      ecrPublicSigned: 1,
+      ecrPublicRejected: 1,
+    });
   });
 
   test('initialNoAuthActionCount turns on credential checks after N calls', async () => {

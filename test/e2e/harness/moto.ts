@@ -14,6 +14,8 @@ export interface MotoOptions {
   failEcrRegion?: string;
   /** GetAuthorizationToken's expiresAt is this many seconds from now. @default - moto's fixed date in 2015 */
   ecrTokenSeconds?: number;
+  /** Every ECR Public GetAuthorizationToken the stub receives answers AccessDeniedException (after its signature check). @default false */
+  failEcrPublic?: boolean;
 }
 
 export interface MotoStats {
@@ -21,8 +23,16 @@ export interface MotoStats {
   getAuthorizationToken: number;
   throttled: number;
   failed: number;
-  /** AWS API requests of any kind received (STS, IAM, ECR...). */
+  /** AWS API requests of any kind received (STS, IAM, ECR, the ECR Public stub's...). */
   requests: number;
+  /** ECR Public GetAuthorizationToken calls the ECR Public stub received. */
+  ecrPublicGetAuthorizationToken: number;
+  /** Those whose SigV4 signature botocore's signer recomputed the same, scoped to us-east-1/ecr-public. */
+  ecrPublicSigned: number;
+  /** Those answered 403 for their signature, scope or key. */
+  ecrPublicRejected: number;
+  /** Why the last one was rejected. */
+  ecrPublicLastRejection: string;
 }
 
 export interface Moto {
@@ -47,6 +57,7 @@ export function startMoto(opts: MotoOptions = {}): Promise<Moto> {
   if (opts.failEcr === true) args.push('--fail-ecr');
   if (opts.failEcrRegion !== undefined) args.push('--fail-ecr-region', opts.failEcrRegion);
   if (opts.ecrTokenSeconds !== undefined) args.push('--ecr-token-seconds', String(opts.ecrTokenSeconds));
+  if (opts.failEcrPublic === true) args.push('--fail-ecr-public');
 
   // Only what Python needs: an inherited AWS_* or INITIAL_NO_AUTH_ACTION_COUNT would change moto.
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', PYTHONUNBUFFERED: '1' };
