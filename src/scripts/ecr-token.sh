@@ -335,8 +335,11 @@ group_tokens() {
   write_role_config
   for gt_source in $token_sources; do
     if [ "$gt_source" = public= ] && [ -n "${public_token:-}" ]; then
+      # Asked (and logged) for an earlier group of this run.
       token=$public_token
       token_expiry=$public_token_expiry
+      add_token "$gt_source"
+      continue
     elif ! fetch_token "${gt_source%%=*}" "${gt_source#*=}"; then
       failed_region=${gt_source%%=*}
       failed_role=${gt_source#*=}

@@ -218,6 +218,8 @@ describe.skipIf(!e2eAvailable.ok)('--ecr-public against the ECR Public stub', ()
     expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
     const after = await moto.stats();
     expect(after.ecrPublicSigned - before.ecrPublicSigned).toBe(1);
+    // One token line for it too: the second group reuses it without a line of its own.
+    expect(result.stdout.match(/event=token region=public /g)).toHaveLength(1);
     expect(decodedAuths((await readSecret('pub-team-a'))!)).toEqual({
       [OWN_HOST]: 'AWS:210987654321-auth-token',
       'public.ecr.aws': `AWS:${STUB_PASSWORD}`,
