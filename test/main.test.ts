@@ -160,8 +160,11 @@ describe('npm run synth', { timeout: 60_000 }, () => {
   });
 
   test('--out-dir . in a clone of the repository: refused, dist/ intact', async () => {
+    // A repository with this one's dist/, made with `git init` rather than cloned: the copy a
+    // mutation-testing sandbox runs in has no .git to clone from.
     const clone = join(mkdtempSync(join(tmpdir(), 'ecr-main-clone-')), 'repo');
-    execFileSync('git', ['clone', '--quiet', join(import.meta.dirname, '..'), clone]);
+    execFileSync('git', ['init', '--quiet', clone]);
+    cpSync(join(import.meta.dirname, '..', 'dist'), join(clone, 'dist'), { recursive: true });
     const before = treeHash(clone);
     const dist = treeHash(join(clone, 'dist'));
     const result = await synth(['--out-dir', '.'], { cwd: clone });
