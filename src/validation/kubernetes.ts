@@ -166,7 +166,6 @@ export function imageVersion(value: string): { tag?: string; digest?: string } {
  * through both.
  */
 export function tenantMatchKind(match: string): 'selector' | 'glob' | undefined {
-  if (match === '') return undefined;
   if (/[=(,]/.test(match) || match.startsWith('!')) return 'selector';
   return /^[a-z0-9*?-]+$/.test(match) ? 'glob' : undefined;
 }

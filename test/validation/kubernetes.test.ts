@@ -58,6 +58,13 @@ describe('splitTenant', () => {
       roleArn: 'arn:aws:iam::123456789012:role/a',
     });
   });
+  test('an entry that starts with "=arn:" has an empty MATCH (refused as neither glob nor selector)', () => {
+    expect(splitTenant('=arn:aws:iam::123456789012:role/a')).toEqual({
+      match: '',
+      roleArn: 'arn:aws:iam::123456789012:role/a',
+    });
+    expect(tenantMatchKind('')).toBeUndefined();
+  });
   test('finds no role without "=arn:"', () => {
     expect(splitTenant('team=a')).toBeUndefined();
   });
