@@ -272,8 +272,10 @@ export const SHELL_MUTATIONS: readonly ShellMutation[] = [
     file: LOG,
     line: '*"$r_secret"*) r_text=',
     replacement: '*"$r_secret"*) break; r_text=',
-    breaks: 'error text is scrubbed of the token (a response that echoes the Secret)',
-    tests: [{ file: REFRESH, name: 'a throttled write (429, Retry-After) is retried and lands' }],
+    breaks: 'every logged value is scrubbed of the token (an error message that echoes the Secret)',
+    // Answers are scrubbed as they are read (read_reasons), before they reach quote: this one
+    // holds quote's own redaction.
+    tests: [{ file: 'test/e2e/log-redaction.test.ts', name: 'each known secret, however often it appears' }],
   },
   {
     id: 'logfmt-quotes-unescaped',
